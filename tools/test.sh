@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Run every test: notebooks (nbdev-test, slow/gpu cells skipped), pytest, and the checks that the
+# exported package and the cleaned notebooks are what is committed. Ends with "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
+passed=0; failed=0
+ok()   { passed=$((passed+1)); echo "PASS $*"; }
+bad()  { failed=$((failed+1)); echo "FAIL $*"; }
+
+# 1. nbdev-export must leave the package unchanged, nbdev-clean the notebooks.
+before=$(git status --porcelain -- image_classification nbs)
+nbdev-export >/dev/null && nbdev-clean >/dev/null
+after=$(git status --porcelain -- image_classification nbs)
+if [ "$before" == "$after" ] && git diff --quiet -- image_classification nbs; then ok "nbdev-export/nbdev-clean leave the tree unchanged"
+else bad "nbdev-export/nbdev-clean changed files:"; git status --short -- image_classification nbs; git diff --stat -- image_classification nbs; fi
+
+# 2. Every notebook, two at a time (2 cores), one torch thread each.
+log=$(mktemp -d)
+find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort > "$log/nbs"
+OMP_NUM_THREADS=1 xargs -P 2 -I{} bash -c 'n=$(echo {} | tr / _); s=$(date +%s); if nbdev-test "{}" >"'"$log"'/$n.out" 2>&1; then echo "ok $(( $(date +%s)-s ))s {}" >>"'"$log"'/res"; else echo "fail $(( $(date +%s)-s ))s {}" >>"'"$log"'/res"; fi' < "$log/nbs"
+while read -r st secs nb; do
+  if [ "$st" == ok ]; then ok "nbdev-test $nb ($secs)"; else bad "nbdev-test $nb ($secs)"; cat "$log/$(echo "$nb" | tr / _).out" | tail -40; fi
+done < <(sort -k3 "$log/res")
+
+# 3. pytest (command-line tests).
+pytest -q -p no:cacheprovider tests 2>&1 | tee "$log/pytest.out"
+line=$(tail -n 1 "$log/pytest.out")
+p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+f=0; for n in $(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | grep -oE '[0-9]+'); do f=$((f+n)); done
+[ -z "$p" ] && p=0; [ -z "$f" ] && f=0
+if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then bad "pytest ran no test"; fi
+passed=$((passed+p)); failed=$((failed+f))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
