@@ -7,7 +7,7 @@ Docs: https://image-classification.github.io/image_classification/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #56b91046
+# %% ../nbs/99_all.ipynb #b8907241
 from .core import *
 from .data import *
 from .datasets import *
@@ -15,3 +15,6 @@ from .models import *
 from .train import *
 from .runs import *
 from .cli import main
+import importlib as _importlib
+_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs')
+__all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

@@ -1,0 +1,136 @@
+"End-to-end tests of the `imgclf` command line, each in a subprocess as a user would run it."
+import io, json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import imgclf
+from image_classification.datasets import make_icons, make_tiny
+
+
+def _png(path, value=128, size=16, mode='L'):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(abs(hash(str(path))) % 2**32)
+    arr = rng.integers(0, 255, (size, size) if mode == 'L' else (size, size, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(path)
+    return path
+
+
+def test_help():
+    code, out, err = imgclf('--help')
+    assert code == 0 and all(c in out for c in ('validate', 'train', 'demo'))
+    for cmd in ('validate', 'train', 'demo'):
+        code, out, err = imgclf(cmd, '--help')
+        assert code == 0 and '--config' in out and '--quiet' in out, (cmd, out)
+    assert imgclf()[0] == 2
+    assert imgclf('frobnicate')[0] == 2
+
+
+@pytest.fixture
+def bad_folder(tmp_path):
+    "A train/valid folder with one of each bad file the pre-flight check must catch"
+    root = tmp_path/'bad'
+    for split in ('train', 'valid'):
+        for cls in ('cat', 'dog'):
+            for i in range(4): _png(root/split/cls/f'{split}{i}.png')
+    good = _png(root/'train'/'cat'/'orig.png')
+    (root/'valid'/'cat'/'copy.png').write_bytes(good.read_bytes())            # leakage across the split
+    buf = io.BytesIO(); Image.new('L', (64, 64), 90).save(buf, 'PNG')
+    (root/'train'/'dog'/'truncated.png').write_bytes(buf.getvalue()[:60])       # truncated image
+    (root/'train'/'dog'/'notes.jpg').write_text('this is not an image')        # non-image with an image extension
+    (root/'train'/'cat'/'empty.png').write_bytes(b'')                          # zero-byte file
+    (root/'train'/'bird').mkdir()                                              # empty class folder
+    _png(root/'train'/'fish'/'only.png'); _png(root/'valid'/'fish'/'f.png')     # a class with a single training image
+    _png(root/'valid'/'eel'/'e.png')                                           # a class only in validation
+    return root
+
+
+def test_validate_lists_every_bad_file(bad_folder):
+    code, out, err = imgclf('validate', bad_folder, '--quiet')
+    assert code == 2, out + err
+    for name in ('copy.png', 'truncated.png', 'notes.jpg', 'empty.png', 'bird', 'fish', 'eel'):
+        assert name in out, f"{name} not reported:\n{out}"
+    assert 'Traceback' not in out + err
+
+
+def test_validate_csv_rows(tmp_path):
+    "A missing file and a NaN or empty label in a CSV are named with their CSV line"
+    for i in range(3):
+        for c in ('a', 'b'): _png(tmp_path/'img'/f'{c}{i}.png')
+    rows = [(f'img/{c}{i}.png', c) for i in range(3) for c in ('a', 'b')] + [('img/gone.png', 'a'), ('img/a0.png', ''), ('img/b0.png', None)]
+    pd.DataFrame(rows, columns=['path', 'label']).to_csv(tmp_path/'data.csv', index=False)
+    code, out, err = imgclf('validate', tmp_path/'data.csv', '--quiet', '--split', 'random')
+    assert code == 2, out + err
+    assert 'gone.png' in out and 'line 8' in out, out
+    assert 'line 9' in out and 'line 10' in out, out
+
+
+def test_validate_icons_ok(tmp_path):
+    root = make_icons(tmp_path/'icons', n_per_class=12)
+    code, out, err = imgclf('validate', root, '--quiet')
+    assert code == 0, out + err
+    for cls in ('circle', 'triangle'): assert cls in out
+    assert '120 images' in out or '120' in out
+
+
+def test_user_errors_are_one_line(tmp_path):
+    root = make_tiny(tmp_path/'tiny', n_per_class=6)
+    cases = [('validate', tmp_path/'missing'),
+             ('train', root, '--arch', 'resnet43', '--out', tmp_path/'runs'),
+             ('train', root, '--sizes', '32', '--epochs', '1,1', '--out', tmp_path/'runs')]
+    (tmp_path/'bad.json').write_text(json.dumps({'arch': 'simple_cnn', 'epoks': [1]}))
+    cases.append(('train', root, '--config', tmp_path/'bad.json'))
+    for args in cases:
+        code, out, err = imgclf(*args)
+        assert code == 2, (args, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and 'Traceback' not in err, (args, err)
+    assert 'epoks' in imgclf('train', root, '--config', tmp_path/'bad.json')[2]
+
+
+def test_train_writes_a_run_folder(tmp_path):
+    root = make_tiny(tmp_path/'tiny', n_per_class=8)
+    code, out, err = imgclf('train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32,40', '--epochs', '1,1',
+                            '--bs', '8', '--out', tmp_path/'runs', '--quiet')
+    assert code == 0, out + err
+    run = Path(out.split('run: ')[1].split()[0])
+    for f in ('model.safetensors', 'model.json', 'history.csv', 'valid_probs.npy', 'config.yaml', 'lr_find_stage1.png', 'lr_find_stage2.png'):
+        assert (run/f).stat().st_size > 0, f
+    meta = json.loads((run/'model.json').read_text())
+    assert meta['status'] == 'finished' and meta['stage_sizes'] == [32, 40] and meta['pretrained'] is False
+    assert len(pd.read_csv(tmp_path/'runs'/'results.csv')) == 1
+    assert (tmp_path/'runs'/'data.csv').exists()
+
+
+def test_killed_run_resumes(tmp_path):
+    "A run killed with SIGKILL mid-training resumes from its last epoch and ends with every epoch done once"
+    root = make_tiny(tmp_path/'tiny', n_per_class=30)
+    args = ['train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32,40', '--epochs', '4,2', '--bs', '4',
+            '--lr', '0.003', '--out', tmp_path/'runs', '--quiet']
+    exe = Path(sys.executable).with_name('imgclf')
+    p = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None:
+        prog = list((tmp_path/'runs').glob('*/checkpoint/progress.json'))
+        if prog and json.loads(prog[0].read_text())['phase_epochs_done'] >= 2: break
+        time.sleep(0.1)
+    assert p.poll() is None, "finished before it could be killed"
+    p.send_signal(signal.SIGKILL); p.wait()
+    folder = prog[0].parent.parent
+    assert not (folder/'model.json').exists()
+    assert not (tmp_path/'runs'/'results.csv').exists()      # an unfinished run is never reported
+    code, out, err = imgclf(*args, '--resume', folder)
+    assert code == 0, out + err
+    hist = pd.read_csv(folder/'history.csv')
+    assert hist.epoch.tolist() == list(range(6)), hist
+    assert json.loads((folder/'model.json').read_text())['status'] == 'finished'
+
+
+def test_demo_quick(tmp_path):
+    code, out, err = imgclf('demo', '--quick', '--out', tmp_path/'demo', '--quiet', timeout=900)
+    assert code == 0, out + err
+    assert 'Summary' in out and 'simple_cnn' in out and 'tf_efficientnet_lite0' in out, out
+    assert (tmp_path/'demo'/'experiment'/'results.csv').exists()
