@@ -134,3 +134,41 @@ def test_demo_quick(tmp_path):
     assert code == 0, out + err
     assert 'Summary' in out and 'simple_cnn' in out and 'tf_efficientnet_lite0' in out, out
     assert (tmp_path/'demo'/'experiment'/'results.csv').exists()
+
+
+FAST = ['--arch', 'simple_cnn', '--channels', '3', '--sizes', '32', '--epochs', '1', '--bs', '8', '--lr', '0.003', '--aug', 'none', '--quiet']
+
+
+def test_ensemble_and_predict(tmp_path):
+    "Two runs -> an honest ensemble -> a submission CSV with one row per test image, in input order"
+    root = make_tiny(tmp_path/'tiny', n_per_class=10, test_per_class=3)
+    exp = tmp_path/'exp'
+    for i, lr in enumerate(('0.003', '0.01')):  # same split (same --seed), two recipes
+        code, out, err = imgclf('train', root, *FAST, '--lr', lr, '--out', exp, '--name', f'cnn{i}')
+        assert code == 0, out + err
+    for method in ('weighted', 'hard', 'selection'):
+        code, out, err = imgclf('ensemble', exp, '--method', method, '--folds', '2')
+        assert code == 0, out + err
+        ens = json.loads((exp/'ensemble.json').read_text())
+        assert ens['method'] == method and len(ens['members']) == 2 and ens['honest']
+        table = pd.read_csv(exp/'ensemble.csv')
+        assert len(table) >= 3 and 'ensemble' in set(table.member)
+    test_dir = Path(f'{root}_test')
+    code, out, err = imgclf('predict', exp, test_dir, '--out', tmp_path/'sub.csv', '--topk', '2', '--quiet')
+    assert code == 0, out + err
+    sub = pd.read_csv(tmp_path/'sub.csv')
+    pngs = sorted(p.name for p in test_dir.glob('*.png'))
+    assert len(sub) == len(pngs) == 9
+    assert [Path(p).name for p in sub.image_path] == pngs
+    assert {'image_path', 'label', 'target', 'label_1', 'prob_1', 'label_2', 'prob_2'} <= set(sub.columns)
+    assert (sub.prob_1 >= sub.prob_2).all()
+
+
+def test_kfold(tmp_path):
+    root = make_tiny(tmp_path/'tiny', n_per_class=9)
+    code, out, err = imgclf('kfold', root, *FAST, '--k', '3', '--out', tmp_path/'kf')
+    assert code == 0, out + err
+    kf = json.loads((tmp_path/'kf'/'kfold.json').read_text())
+    assert kf['k'] == 3 and len(kf['fold_scores'] if 'fold_scores' in kf else kf['folds']) == 3
+    oof = np.load(tmp_path/'kf'/'oof_probs.npy')
+    assert oof.shape == (27, 3) and np.allclose(oof.sum(1), 1, atol=1e-4)
