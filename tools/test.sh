@@ -10,9 +10,9 @@ bad()  { failed=$((failed+1)); echo "FAIL $*"; }
 
 # 1. nbdev-export must leave the package unchanged, nbdev-clean the notebooks.
 before=$(git status --porcelain -- image_classification nbs)
-nbdev-export >/dev/null && nbdev-clean >/dev/null
+python tools/sync_index.py && nbdev-export >/dev/null && nbdev-clean >/dev/null
 after=$(git status --porcelain -- image_classification nbs)
-if [ "$before" == "$after" ] && git diff --quiet -- image_classification nbs; then ok "nbdev-export/nbdev-clean leave the tree unchanged"
+if [ "$before" == "$after" ] && git diff --quiet -- image_classification nbs; then ok "sync_index/nbdev-export/nbdev-clean leave the tree unchanged"
 else bad "nbdev-export/nbdev-clean changed files:"; git status --short -- image_classification nbs; git diff --stat -- image_classification nbs; fi
 
 # 2. Every notebook, two at a time (2 cores), one torch thread each.
