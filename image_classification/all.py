@@ -7,17 +7,19 @@ Docs: https://image-classification.github.io/image_classification/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #8e744f1b
+# %% ../nbs/99_all.ipynb #c166e509
 from .core import *
 from .data import *
 from .datasets import *
 from .models import *
 from .train import *
 from .runs import *
+from .augment import *
+from .averaging import *
 from .ensemble import *
 from .kfold import *
 from .predict import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs', 'ensemble', 'kfold', 'predict')
+_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'predict')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']
