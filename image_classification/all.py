@@ -7,7 +7,7 @@ Docs: https://image-classification.github.io/image_classification/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #c166e509
+# %% ../nbs/99_all.ipynb #107edd68
 from .core import *
 from .data import *
 from .datasets import *
@@ -19,7 +19,9 @@ from .averaging import *
 from .ensemble import *
 from .kfold import *
 from .predict import *
+from .interpret import *
+from .report import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'predict')
+_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'predict', 'interpret', 'report')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']
