@@ -22,7 +22,7 @@ def _png(path, value=128, size=16, mode='L'):
 def test_help():
     code, out, err = imgclf('--help')
     assert code == 0 and all(c in out for c in ('validate', 'train', 'demo'))
-    for cmd in ('validate', 'train', 'demo'):
+    for cmd in ('validate', 'train', 'demo', 'kfold', 'ensemble', 'predict', 'interpret', 'report'):
         code, out, err = imgclf(cmd, '--help')
         assert code == 0 and '--config' in out and '--quiet' in out, (cmd, out)
     assert imgclf()[0] == 2
@@ -134,6 +134,9 @@ def test_demo_quick(tmp_path):
     assert code == 0, out + err
     assert 'Summary' in out and 'simple_cnn' in out and 'tf_efficientnet_lite0' in out, out
     assert (tmp_path/'demo'/'experiment'/'results.csv').exists()
+    assert (tmp_path/'demo'/'experiment'/'report'/'report.html').exists()
+    sub = pd.read_csv(tmp_path/'demo'/'submission.csv')
+    assert {'image_path', 'label', 'target'} <= set(sub.columns) and len(sub) == 30  # 3 held-back icons x 10 classes
 
 
 FAST = ['--arch', 'simple_cnn', '--channels', '3', '--sizes', '32', '--epochs', '1', '--bs', '8', '--lr', '0.003', '--aug', 'none', '--quiet']
@@ -162,6 +165,14 @@ def test_ensemble_and_predict(tmp_path):
     assert [Path(p).name for p in sub.image_path] == pngs
     assert {'image_path', 'label', 'target', 'label_1', 'prob_1', 'label_2', 'prob_2'} <= set(sub.columns)
     assert (sub.prob_1 >= sub.prob_2).all()
+    code, out, err = imgclf('interpret', exp)
+    assert code == 0, out + err
+    assert (exp/'interpret'/'confusion_matrix.png').stat().st_size > 0
+    assert len(pd.read_csv(exp/'interpret'/'confusion_matrix.csv', index_col=0)) == 3
+    code, out, err = imgclf('report', exp)
+    assert code == 0, out + err
+    html = (exp/'report'/'report.html').read_text()
+    assert '<img' in html and 'src="data:image/png;base64,' in html and (exp/'report'/'REPORT.md').exists()
 
 
 def test_kfold(tmp_path):
