@@ -41,7 +41,9 @@ def main():
     df = pd.DataFrame(rows)
     res_dir = Path(__file__).parent/'results'; res_dir.mkdir(exist_ok=True)
     df.to_csv(res_dir/'kfold_ensemble_icons.csv', index=False)
-    (res_dir/'kfold_ensemble_icons.md').write_text(df.to_markdown(index=False) if hasattr(df, 'to_markdown') else df.to_string(index=False))
+    md = ['| ' + ' | '.join(df.columns) + ' |', '|' + '---|'*len(df.columns)]
+    md += ['| ' + ' | '.join(f'{v:.4f}' if isinstance(v, float) else str(v) for v in r) + ' |' for r in df.itertuples(index=False)]
+    (res_dir/'kfold_ensemble_icons.md').write_text('\n'.join(md) + '\n')
     print(df.to_string(index=False)); print(f'total {time.time() - t0:.0f} s')
 
 if __name__ == '__main__': main()
