@@ -7,21 +7,25 @@ Docs: https://image-classification.github.io/image_classification/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #107edd68
+# %% ../nbs/99_all.ipynb #a98fbca0
 from .core import *
 from .data import *
 from .datasets import *
 from .models import *
 from .train import *
+from .auto import *
 from .runs import *
 from .augment import *
 from .averaging import *
 from .ensemble import *
 from .kfold import *
+from .specialist import *
 from .predict import *
 from .interpret import *
 from .report import *
+from .bench import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'predict', 'interpret', 'report')
+_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'auto', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'specialist',
+            'predict', 'interpret', 'report', 'bench')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

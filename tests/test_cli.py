@@ -183,3 +183,29 @@ def test_kfold(tmp_path):
     assert kf['k'] == 3 and len(kf['fold_scores'] if 'fold_scores' in kf else kf['folds']) == 3
     oof = np.load(tmp_path/'kf'/'oof_probs.npy')
     assert oof.shape == (27, 3) and np.allclose(oof.sum(1), 1, atol=1e-4)
+
+
+def test_train_with_no_options_chooses_a_recipe_within_budget(tmp_path):
+    "`imgclf train SOURCE` with no recipe options: the choice is printed, saved in model.json, and fits --budget"
+    root = make_icons(tmp_path/'icons', n_per_class=30, seed=0)
+    t0 = time.time()
+    code, out, err = imgclf('validate', root, '--quiet')
+    startup = time.time() - t0  # python, torch and fastai imports plus one decode of the data: not training time
+    assert code == 0, out + err
+    budget = 20
+    t0 = time.time()
+    code, out, err = imgclf('train', root, '--budget', f'{budget}s', '--out', tmp_path/'runs', '--quiet')
+    wall = time.time() - t0
+    assert code == 0, out + err
+    assert 'recipe chosen from the data' in out and 'simple_cnn' in out
+    meta = json.loads((Path(out.split('run: ')[1].split()[0])/'model.json').read_text())
+    rec = meta['recipe']
+    assert rec['chosen']['arch'] == 'simple_cnn' and rec['chosen']['aug'] == 'shift' and rec['chosen']['lr'] == 0.01
+    assert rec['profile']['n_train'] == 240 and rec['profile']['channels'] == 1 and rec['reasons']
+    assert meta['config']['auto']['chosen'] == rec['chosen']  # config.yaml repeats the run exactly
+    assert 'balanced_accuracy' in meta['metrics']
+    resolved = (tmp_path/'runs'/'train_config.yaml').read_text()  # the options it ran with, flags and defaults resolved
+    assert 'budget: 20s' in resolved and 'arch: null' in resolved
+    # the unbudgeted recipe would take about 30,000 image-passes (125 epochs here, capped at 40): the budget cut it
+    assert sum(meta['epochs']) < 40, meta['epochs']
+    assert wall - startup <= 1.2 * budget, (wall, startup)
