@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd, torch
 from image_classification.bench import (CPU_CASES, bench_loops, bench_table, cache_table, kit_fit, loader_seconds, machine_info,
-                                        parse_case, profile_parts, subclass_overhead, summarize, write_table)
+                                        parse_case, profile_parts, subclass_overhead, summarize_loops, write_table)
 
 
 def checkpoint_cost(case, reps=3):
@@ -58,14 +58,15 @@ def main():
     out, parts = Path(a.out), a.parts.split(',')
     cases = [parse_case(c) for c in a.cases.split(',')] if a.cases else CPU_CASES
     log = lambda s: print(s, flush=True)
+    machine = machine_info()  # the load average at the start; write_table adds the one at the end
     cmd = f'python benchmarks/bench_cpu.py --parts {a.parts} --reps {a.reps} --threads {a.threads}'
     if 'checkpoint' in parts:
         c = pd.DataFrame([checkpoint_cost(case) for case in cases])
-        write_table(c, out, 'bench_checkpoint', "Per-epoch checkpoint of kit train (model + optimizer + best weights)", machine_info(), cmd)
+        write_table(c, out, 'bench_checkpoint', "Per-epoch checkpoint of kit train (model + optimizer + best weights)", machine, cmd)
         log(c.to_string())
     if 'subclass' in parts:
         sc = pd.DataFrame([subclass_overhead(case, reps=a.reps) for case in cases])
-        write_table(sc, out, 'bench_subclass', "Forward+backward with a plain tensor and with fastai's TensorImage (CPU ms per batch of 64)", machine_info(), cmd)
+        write_table(sc, out, 'bench_subclass', "Forward+backward with a plain tensor and with fastai's TensorImage (CPU ms per batch of 64)", machine, cmd)
         log(sc.to_string())
     if 'loader' in parts:
         frames = [loader_seconds(cache_table(d, out/'data'), reps=a.reps).assign(data=d) for d in ('icons', 'digits')]
@@ -73,7 +74,7 @@ def main():
         ld = raw.groupby(['data', 'path'], sort=False)[['seconds', 'images']].median().reset_index()
         ld['img_s'] = ld['images'] / ld['seconds']
         ld['speedup'] = [ld[(ld.data == d) & (ld.path == 'per-item PIL')]['seconds'].iloc[0] / x for d, x in zip(ld['data'], ld['seconds'])]
-        write_table(ld, out, 'bench_loader', "One pass over the training DataLoader (simple_cnn's 1 channel, 32 px, default augmentation)", machine_info(), cmd)
+        write_table(ld, out, 'bench_loader', "One pass over the training DataLoader (simple_cnn's 1 channel, 32 px, default augmentation)", machine, cmd)
         log(ld.to_string())
     if 'profile' in parts:
         frames = []
@@ -83,14 +84,14 @@ def main():
             frames.append(profile_parts(lambda: kit_fit(case, table)).assign(case=case.name))
             log(frames[-1].to_string())
         prof = pd.concat(frames)[['case', 'part', 'seconds', 'share']]
-        write_table(prof, out, 'bench_profile', "Where one epoch of kit train goes (cProfile)", machine_info(), cmd)
+        write_table(prof, out, 'bench_profile', "Where one epoch of kit train goes (cProfile)", machine, cmd)
     if 'variants' in parts:
         vcases = [parse_case(c) for c in a.variant_cases.split(',')]
         methods = ['plain', 'fastai', 'fastai_typed', 'fastai_torch_adamw', 'kit']
         raw = bench_loops(vcases, methods, a.reps, folder=out/'data', log=log)
         raw.to_csv(out/'bench_variants_rounds.csv', index=False)
-        s = summarize(raw)[['case', 'method', 'train_img_cpu_s', 'train_cpu_ratio', 'valid_img_cpu_s', 'valid_cpu_ratio', 'train_img_s', 'train_ratio', 'wall_s', 'reps']]
-        write_table(s, out, 'bench_variants', "fastai variants (subclass reaching the model, torch AdamW) against the hand-written loop", machine_info(), cmd)
+        s = summarize_loops(raw)[['case', 'method', 'train_img_cpu_s', 'train_cpu_ratio', 'valid_img_cpu_s', 'valid_cpu_ratio', 'train_img_s', 'train_ratio', 'wall_s', 'reps']]
+        write_table(s, out, 'bench_variants', "fastai variants (subclass reaching the model, torch AdamW) against the hand-written loop", machine, cmd)
         log(s.to_string())
 
 
