@@ -110,6 +110,7 @@ def main():
     OUT.mkdir(exist_ok=True)
     import torch, fastai
     for data in a.data:
+        load0 = os.getloadavg()[0]
         train_csv, test_csv = (digits_data if data == 'digits' else icons_data)(work)
         only = set(a.only or ['svc', 'plain', 'train', 'auto'])
         rows = []
@@ -131,7 +132,8 @@ def main():
             df = pd.concat([old[~old['method'].isin(df['method'])], df]).reset_index(drop=True)
         df.to_csv(prev, index=False)
         head = (f"{data}: machine {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-                f"fastai {fastai.__version__}; measured {time.strftime('%Y-%m-%d')}\n\n")
+                f"fastai {fastai.__version__}; measured {time.strftime('%Y-%m-%d')}, load average {load0:.1f} at the start, "
+                f"{os.getloadavg()[0]:.1f} at the end\n\n")
         lines = ['| method | accuracy | balanced accuracy | seconds |', '|---|---|---|---|']
         lines += [f"| {r.method} | {r.accuracy:.4f} | {r.balanced_accuracy:.4f} | {r.seconds:.0f} |" for r in df.itertuples()]
         (OUT/f'defaults_{data}.md').write_text(head + '\n'.join(lines) + '\n')

@@ -17,7 +17,7 @@ from image_classification.specialist import pseudo_label, recheck
 
 # (row name, the options that differ from the baseline)
 TRICKS = [('baseline', {})] + [(f'aug: {a}', dict(aug=a)) for a in
-          ('light', 'fastai', 'randaugment', 'autoaugment', 'trivialaugment', 'photo', 'sketch')] + [
+          ('light', 'shift', 'fastai', 'randaugment', 'autoaugment', 'trivialaugment', 'photo', 'sketch')] + [
           ('mixup 0.4', dict(mixup=0.4)), ('cutmix 1.0', dict(cutmix=1.0)),
           ('label smoothing 0.1', dict(label_smoothing=0.1)), ('swa 0.75', dict(swa=0.75))]
 

@@ -64,7 +64,10 @@ def _add_source(p:argparse.ArgumentParser):
     p.add_argument('--split', default='stratified', choices=['stratified', 'random', 'group', 'column', 'none'],
                    help="how to pick validation rows (kept from the source when it has train/valid folders or a split column)")
     p.add_argument('--valid-pct', type=float, default=0.2, help="fraction of rows for validation")
-    p.add_argument('--seed', type=int, default=42, help="seed of the split and of training")
+    p.add_argument('--seed', type=int, default=42, help="seed of training, and of the split unless --split-seed is given")
+    p.add_argument('--split-seed', type=int, default=None, help="seed of the split (or k-fold folds) alone: runs with other training seeds share one split and one experiment folder")
+
+def _split_seed(args)->int: return args.seed if getattr(args, 'split_seed', None) is None else args.split_seed
 
 def _bars(args)->bool:
     "Progress bars unless --quiet, or when output goes to a log file rather than a terminal"
@@ -75,7 +78,7 @@ def _read_source(args, split=True):
     table = read_table(args.source, root=args.root, path_col=args.path_col, label_col=args.label_col)
     if not split or args.split == 'none': return table
     method = 'column' if 'split' in table and args.split != 'group' else args.split
-    return split_table(table, method=method, valid_pct=args.valid_pct, seed=args.seed)
+    return split_table(table, method=method, valid_pct=args.valid_pct, seed=_split_seed(args))
 
 # %% ../nbs/90_cli.ipynb #9013a8cf
 def _validate_args(p):
@@ -187,7 +190,7 @@ def cmd_kfold(args)->int:
     if not report.ok:
         print(report.format())
         return 2
-    res = kfold(cfg, table, k=args.k, out=args.out, seed=args.seed, quiet=args.quiet)
+    res = kfold(cfg, table, k=args.k, out=args.out, seed=_split_seed(args), quiet=args.quiet)
     print(res)
     print(f"written: {Path(args.out).resolve()} (kfold.json, oof_probs.npy, data.csv, fold*/)")
     return 0
@@ -199,15 +202,18 @@ def _predict_args(p):
     p.add_argument('--path-col', help="CSV column holding image paths")
     p.add_argument('--out', default='submission.csv', help="CSV to write: image_path, label, target (class index), top-k")
     p.add_argument('--tta', action='store_true', help="test-time augmentation (fastai's tta: augmented views averaged with the plain one)")
+    p.add_argument('--tta-aug', default='run', help="TTA views: run (the run's augmentation; no flips if it had none), flip, default, or a preset name")
     p.add_argument('--topk', type=int, default=0, help="also write the K most likely labels with their probabilities")
     p.add_argument('--vote', choices=['mean', 'hard'], default=None, help="how several members (k-fold models, runs) combine (default: the ensemble's method, else mean)")
     p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU: faster, same probabilities within 1e-4; no TTA)")
+    p.add_argument('--recheck', default=None, help="a folder written by `imgclf recheck`: its specialists decide between their pair's classes wherever the prediction falls in the pair")
 
 def cmd_predict(args)->int:
     "Predict a test set; write a submission CSV"
     from image_classification.predict import predict, read_test_table
     test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True)
-    df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine)
+    df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
+                 recheck=args.recheck, tta_aug=args.tta_aug)
     print(f"{len(df)} predictions written to {Path(args.out).resolve()}")
     if df.attrs.get('accuracy') is not None: print(f"accuracy on the test labels: {df.attrs['accuracy']:.4f}")
     return 0

@@ -672,7 +672,8 @@ class ValidationReport:
     def format(self, max_problems:int=50)->str:
         "The report as text: totals, counts per class, sizes, modes and problems"
         s = self.summary
-        lines = [f"{s.get('n_images', 0)} images, {s.get('n_classes', 0)} classes: "
+        what = f"{s['n_classes']} classes" if s.get('n_classes') else 'unlabelled'  # a test set has no classes
+        lines = [f"{s.get('n_images', 0)} images, {what}: "
                  + ('OK' if self.ok else f"{len(self.problems)} problem(s) ({', '.join(f'{k} {n}' for k, n in self.kinds().items())})")]
         if s.get('counts'): lines += ['', self.counts_table().to_string()]
         if s.get('sizes'): lines += ['', 'sizes: ' + ', '.join(f'{w}x{h} ({n})' for w, h, n in s['sizes']['common'])

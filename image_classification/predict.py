@@ -79,15 +79,18 @@ def _flips(size:int)->list: return [Flip(p=0.5)]
 
 def tta_aug_for(
     meta:dict,        # the run's manifest
-    tta_aug='run',    # 'run', 'flip', 'default', a list of batch transforms or a function size -> list
+    tta_aug='run',    # 'run', 'flip', 'default', a preset name, a list of batch transforms or a function size -> list
 ):
     "The `aug` argument of `data.get_dls` that gives TTA its augmented views"
     if not isinstance(tta_aug, str): return tta_aug
-    if tta_aug not in TTA_AUGS: raise UserError(f"unknown tta_aug {tta_aug!r}: use one of {', '.join(TTA_AUGS)}, or a list of transforms")
     if tta_aug == 'flip': return _flips
-    if tta_aug == 'default': return 'default'
-    aug = (meta.get('config') or {}).get('aug', 'default')
-    return 'default' if aug == 'none' else aug
+    if tta_aug == 'run':
+        aug = (meta.get('config') or {}).get('aug') or 'default'
+        return 'shift' if aug == 'none' else aug  # no flips for a run that never saw one
+    from image_classification.augment import PRESETS  # the presets live in `augment`, which builds on `data`
+    if tta_aug not in PRESETS:
+        raise UserError(f"unknown tta_aug {tta_aug!r}: use one of {', '.join(TTA_AUGS)}, a preset ({', '.join(PRESETS)}), or a list of transforms")
+    return tta_aug
 
 # %% ../nbs/80_predict.ipynb #d62e18cb
 ENGINES = ('torch', 'onnx')
@@ -343,14 +346,22 @@ def predict(
     topk:int=0,                      # also list the top-k labels with their probabilities
     vote:str|None=None,              # 'mean' or 'hard' (default: see `resolve_source`)
     classes:list|None=None,          # the class order of `target` (default: the models')
-    **kwargs,                        # passed to `predict_probs` (tta_n, tta_aug, bs, num_workers, device, progress)
+    recheck:str|Path|None=None,      # a folder written by `specialist.recheck`: its specialists decide inside their pairs
+    **kwargs,                        # passed to `predict_probs` (tta_n, tta_aug, bs, num_workers, device, progress, engine)
 )->pd.DataFrame:
-    "Predict a test table with runs, an ensemble or k-fold models; write the submission CSV"
+    "Predict a test table with runs, an ensemble or k-fold models (and a re-check); write the submission CSV"
     test = read_test_table(test_table)
     scores, order, classes, members = source_probs(source, test, vote, classes, tta=tta, **kwargs)
+    if recheck is not None:
+        from image_classification.specialist import recheck_probs  # the specialist module builds on this one
+        main = scores
+        scores = recheck_probs(recheck, test, main, classes, pred=order[:, 0], tta=tta, **kwargs)
+        moved = (scores != main).any(1)  # only rows predicted inside a pair; the others keep their ranking
+        order = order.copy(); order[moved] = rank_classes(scores[moved])
     _check_labels(test, classes)
     df = predictions_frame(test, classes, scores, order, topk)
-    df.attrs = {'classes': classes, 'members': [str(f) for f in members.folders], 'vote': members.vote}
+    df.attrs = {'classes': classes, 'members': [str(f) for f in members.folders], 'vote': members.vote,
+                'recheck': None if recheck is None else str(recheck)}
     if 'label' in test: df.attrs['accuracy'] = float((df['label'].to_numpy() == test['label'].to_numpy()).mean())
     if out is not None: save_csv(out, df)
     return df

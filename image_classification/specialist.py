@@ -231,7 +231,8 @@ def recheck_probs(
     test_table:pd.DataFrame,  # the images (see `predict.read_test_table`)
     main_probs:np.ndarray,    # [n, n_classes] the main prediction's probabilities on `test_table`
     classes:list,             # the class order of `main_probs`
-    **predict_kwargs,         # passed to `predict.predict_probs` (tta, bs, num_workers, progress)
+    pred:np.ndarray|None=None,# [n] the main predictions (default: the argmax of `main_probs`; a hard vote breaks ties otherwise)
+    **predict_kwargs,         # passed to `predict.predict_probs` (tta, bs, num_workers, progress, engine)
 )->np.ndarray:
     "`main_probs` re-checked by the specialists of `recheck_folder`"
     folder = Path(recheck_folder)
@@ -240,7 +241,7 @@ def recheck_probs(
     probs = np.asarray(main_probs, dtype=np.float32)
     if probs.shape != (len(test_table), len(classes)):
         raise UserError(f"main probabilities have shape {probs.shape}, expected ({len(test_table)}, {len(classes)})")
-    pred = probs.argmax(1)
+    pred = probs.argmax(1) if pred is None else np.asarray(pred)
     for p in info['pairs']:
         missing = [c for c in p['classes'] if c not in classes]
         if missing: raise UserError(f"{folder/'recheck.json'}: class {missing[0]!r} of its pair is not one of the classes {classes}")

@@ -214,3 +214,19 @@ def test_train_with_no_options_chooses_a_recipe_within_budget(tmp_path):
     if cut: assert sum(meta['epochs']) < 40 and f"epochs cut to {meta['epochs']}" in cut[0], (meta['epochs'], cut)
     else: assert meta['epochs'] == [40] or meta['budget_stopped'], meta['epochs']
     assert wall - startup <= 1.2 * budget, (wall, startup)
+
+
+def test_readme_commands_parse():
+    "Every `imgclf` line of README.md's shell examples names a command and options that exist"
+    import shlex
+    from image_classification.cli import build_parser
+    readme = (Path(__file__).parents[1]/'README.md').read_text()
+    blocks = [b.split('```', 1)[0] for b in readme.split('```bash')[1:]]
+    lines = [l.split('  #')[0].strip() for b in blocks for l in b.splitlines() if l.strip().startswith('imgclf ')]
+    assert len(lines) >= 10, lines
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        _, subs = build_parser(only=argv[0])
+        assert argv[0] in subs, line
+        try: subs[argv[0]].parse_args(argv[1:])
+        except SystemExit as e: raise AssertionError(f"README line does not parse: {line}") from e

@@ -114,6 +114,19 @@ def test_config_yaml_and_json_round_trip(data, tmp_path):
     assert 'no validation score' in out
 
 
+def test_split_seed_keeps_one_experiment(data, tmp_path, capsys):
+    "Runs that differ only in training seed share one split (--split-seed) and so one experiment folder"
+    for seed in (1, 2):
+        code, out, err = run_main(capsys, 'train', data[0], *FLAGS, '--seed', seed, '--split-seed', 0, '--out', tmp_path/'exp', '--quiet')
+        assert code == 0, out + err
+    runs = pd.read_csv(tmp_path/'exp'/'results.csv')
+    assert len(runs) == 2
+    assert sorted(yaml.safe_load((tmp_path/'exp'/r/'config.yaml').read_text())['seed'] for r in runs['run_id']) == [1, 2]
+    # without --split-seed, another seed is another split: the experiment folder refuses it
+    code, out, err = run_main(capsys, 'train', data[0], *FLAGS, '--seed', 3, '--out', tmp_path/'exp', '--quiet')
+    assert code == 2 and 'another table or split' in out + err
+
+
 def test_flags_win_over_config_field_names(data, tmp_path, capsys):
     "A config saved by TrainConfig.save names stage_sizes/stage_epochs; --sizes and --epochs on the command line still win"
     from image_classification.train import TrainConfig
@@ -201,7 +214,7 @@ def test_user_errors_are_one_line(data, exp, tmp_path, capsys):
 def test_validate_unlabelled_test_folder(data, capsys):
     code, out, err = run_main(capsys, 'validate', data[1], '--test', '--quiet')
     assert code == 0, out + err
-    assert '6 images' in out
+    assert '6 images, unlabelled: OK' in out
 
 
 def test_predict_kfold_with_tta_and_hard_vote(data, kf, tmp_path, capsys):
@@ -212,6 +225,16 @@ def test_predict_kfold_with_tta_and_hard_vote(data, kf, tmp_path, capsys):
     assert [Path(p).name for p in sub.image_path] == sorted(p.name for p in data[1].glob('*.png'))
     assert set(sub.prob_1) <= {0.5, 1.0} and (sub.prob_1 >= sub.prob_2).all()  # vote shares of two voters
     assert (sub.prob_1 + sub.prob_2 <= 1.0 + 1e-6).all()
+
+
+def test_predict_tta_views(data, kf, tmp_path, capsys):
+    "--tta-aug picks the TTA views by preset name; an unknown name is a one-line error naming the choices"
+    code, out, err = run_main(capsys, 'predict', kf, data[1], '--tta', '--tta-aug', 'shift', '--out', tmp_path/'sub.csv', '--quiet')
+    assert code == 0, out + err
+    assert len(pd.read_csv(tmp_path/'sub.csv')) == 6
+    code, out, err = run_main(capsys, 'predict', kf, data[1], '--tta', '--tta-aug', 'mirror', '--out', tmp_path/'x.csv', '--quiet')
+    assert code == 2 and "unknown tta_aug 'mirror'" in out + err and 'shift' in out + err
+    assert not (tmp_path/'x.csv').exists()
 
 
 def test_interpret_and_report_kfold(kf, capsys):

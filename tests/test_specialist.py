@@ -11,6 +11,7 @@ from conftest import imgclf
 from image_classification.data import read_table, split_table
 from image_classification.datasets import make_tiny
 from image_classification.kfold import kfold
+from image_classification.predict import predict, read_test_table
 from image_classification.train import TrainConfig, train
 
 RECIPE = ['--arch', 'simple_cnn', '--no-pretrained', '--sizes', '32', '--epochs', '1', '--lr', '3e-3', '--bs', '8', '--aug', 'none']
@@ -52,6 +53,18 @@ def test_recheck_command(tiny, tmp_path):
     assert probs.shape == kf.oof_probs.shape
     conf = yaml.safe_load((tmp_path/'rc'/'recheck_config.yaml').read_text())
     assert conf['source'] == str(tmp_path/'kf') and conf['pairs'] == 1 and 'quiet' not in conf and 'config' not in conf
+    # the re-check at prediction time: `imgclf predict ... --recheck` changes only labels inside the pair, as the API does
+    for name, extra in (('sub.csv', []), ('sub_rc.csv', ['--recheck', tmp_path/'rc'])):
+        code, out, err = imgclf('predict', tmp_path/'kf', f'{tiny}_test', '--out', tmp_path/name, '--quiet', *extra)
+        assert code == 0, out + err
+    plain, rc = pd.read_csv(tmp_path/'sub.csv'), pd.read_csv(tmp_path/'sub_rc.csv')
+    assert plain['image_path'].tolist() == rc['image_path'].tolist()
+    moved = plain['label'] != rc['label']
+    assert plain['label'][moved].isin(pair['classes']).all() and rc['label'][moved].isin(pair['classes']).all()
+    api = predict(tmp_path/'kf', read_test_table(f'{tiny}_test', test=True), recheck=tmp_path/'rc', num_workers=0, progress=False)
+    assert api['label'].tolist() == rc['label'].tolist()
+    code, out, err = imgclf('predict', tmp_path/'kf', f'{tiny}_test', '--recheck', tmp_path/'kf', '--out', tmp_path/'x.csv', '--quiet')
+    assert code == 2 and 'no recheck.json' in out + err
 
 
 def test_pseudo_command(tiny, tmp_path):
