@@ -17,6 +17,7 @@ from fastai.callback.schedule import fit_one_cycle, lr_find  # noqa: F401 (patch
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import Learner
+from fastai.torch_core import to_detach
 from fastai.callback.progress import ProgressCallback
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
@@ -256,12 +257,17 @@ def load_checkpoint(folder:Path, learn:Learner)->dict:
 
 # %% ../nbs/40_train.ipynb #c73120c6
 class RunTracker(Callback):
-    "Record history, keep the best epoch's weights and checkpoint every epoch"
+    "Record history, keep the best epoch's weights and validation probabilities, checkpoint every epoch"
     order = 60  # after Recorder (50)
-    def __init__(self, folder, phase:dict, progress:dict, monitor='accuracy', start_epoch=0):
+    def __init__(self, folder, phase:dict, progress:dict, monitor='accuracy', start_epoch=0, keep:dict|None=None):
         self.folder, self.phase, self.progress, self.monitor, self.start_epoch = Path(folder), phase, progress, monitor, start_epoch
+        self.keep, self.preds = {} if keep is None else keep, None  # keep: the best epoch's `epoch`, `probs`, `targs`
 
-    def before_epoch(self): self.t0 = time.time()
+    def before_epoch(self): self.t0, self.preds = time.time(), None
+    def before_validate(self): self.preds, self.targs = [], []
+    def after_batch(self):
+        if not self.training and self.preds is not None:
+            self.preds.append(to_detach(self.learn.pred)); self.targs.append(to_detach(self.learn.yb[0]))
 
     def after_epoch(self):
         if self.epoch < self.start_epoch: return  # an epoch skipped while resuming
@@ -277,6 +283,9 @@ class RunTracker(Callback):
         best = self.progress.get('best')
         if score is not None and (best is None or score > best['score']):
             self.progress['best'] = dict(score=score, epoch=row['epoch'], size=p['size'], stage=p['stage'])
+            if self.preds:
+                act = getattr(self.learn.loss_func, 'activation', noop)  # what `get_preds` applies
+                self.keep.update(epoch=row['epoch'], probs=act(torch.cat(self.preds)), targs=torch.cat(self.targs))
             with atomic_path(self.folder/'checkpoint'/'best.safetensors') as t:
                 save_file({k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}, str(t))
         self.progress['phase'], self.progress['phase_epochs_done'] = p['phase'], self.epoch + 1
@@ -372,7 +381,7 @@ def train(
     lr_mult = cfg.lr_mult or (100. if cfg.pretrained else 1.)
     dls_at = lambda size: get_dls(table, size, bs=cfg.bs, channels=channels, stats=stats, aug=cfg.aug,
                                   presize=cfg.presize, num_workers=cfg.num_workers, seed=cfg.seed)
-    learn, t0, restored = None, time.time(), not resume
+    learn, t0, restored, keep = None, time.time(), not resume, {}
     weight, deadline = class_weights(table, cfg.class_weights), None if cfg.budget is None else t_start + cfg.budget
     try:
         phases = plan_phases(cfg)
@@ -396,7 +405,7 @@ def train(
                     progress['lr_find'][stage] = find_lr(learn, folder, ph['stage'], cfg.lr_find_iters)
                     progress['lrs'][stage] = progress['lr_find'][stage]['valley']
             start = progress['phase_epochs_done'] if ph['phase'] == progress['phase'] else 0
-            tracker = RunTracker(folder, ph, progress, monitor=None if full else cfg.monitor, start_epoch=start)
+            tracker = RunTracker(folder, ph, progress, monitor=None if full else cfg.monitor, start_epoch=start, keep=keep)
             swa = [SWA(cfg.swa, swa_lr=cfg.swa_lr)] if cfg.swa is not None and ph is phases[-1] else []
             stop = [BudgetStop(deadline)] if deadline else []
             learn.fit_one_cycle(ph['epochs'], _lr_arg(progress['lrs'][stage]*ph['lr_scale'], ph, lr_mult),
@@ -410,21 +419,22 @@ def train(
     except BaseException as e:
         _status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         raise
-    return _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, time.time() - t0)
+    return _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, time.time() - t0, keep)
 
 # %% ../nbs/40_train.ipynb #7399a950
 def _n_params(model)->int: return sum(p.numel() for p in model.parameters())
 
-def _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, seconds)->Run:
-    "Restore the best epoch, predict the validation rows, write the run folder and its results row"
+def _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, seconds, keep=None)->Run:
+    "Restore the best epoch, take its validation probabilities (or predict them), write the run folder and its results row"
     best, ck = progress.get('best'), folder/'checkpoint'
     size = cfg.stage_sizes[-1]
     if best and not full and cfg.swa is None:  # with SWA the averaged weights are the result, not the best epoch
         model.load_state_dict(load_file(str(ck/'best.safetensors')))
         size = best['size']
     valid_probs, metrics = None, {}
+    kept = keep if keep and best and cfg.swa is None and keep.get('epoch') == best['epoch'] else None
     if not full:
-        probs, targs = learn.get_preds(dl=dls_at(size).valid)
+        probs, targs = (kept['probs'], kept['targs']) if kept else learn.get_preds(dl=dls_at(size).valid)
         valid_probs, targs = probs.float().numpy().astype(np.float32), targs.numpy()
         pred = valid_probs.argmax(1)
         acc = float((pred == targs).mean())
