@@ -139,6 +139,18 @@ def test_demo_quick(tmp_path):
     assert {'image_path', 'label', 'target'} <= set(sub.columns) and len(sub) == 30  # 3 held-back icons x 10 classes
 
 
+def test_demo_digits_quick(tmp_path):
+    "`imgclf demo --data digits`: the same flow on sklearn's real digits, with a held-back 15% as the test split"
+    code, out, err = imgclf('demo', '--data', 'digits', '--quick', '--out', tmp_path/'demo', '--quiet', timeout=900)
+    assert code == 0, out + err
+    assert 'Summary' in out and 'resnet34' in out and 'held-back test accuracy' in out, out
+    data = pd.read_csv(tmp_path/'demo'/'experiment'/'data.csv')
+    sub = pd.read_csv(tmp_path/'demo'/'submission.csv')
+    assert set(data['label'].astype(str)) == {str(i) for i in range(10)}
+    assert not set(map(Path, sub['image_path'])) & set(map(Path, data['path']))  # test images are not training or validation rows
+    assert (tmp_path/'demo'/'experiment'/'report'/'REPORT.md').exists()
+
+
 FAST = ['--arch', 'simple_cnn', '--channels', '3', '--sizes', '32', '--epochs', '1', '--bs', '8', '--lr', '0.003', '--aug', 'none', '--quiet']
 
 
