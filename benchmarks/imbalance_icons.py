@@ -1,5 +1,5 @@
 """Imbalanced data (issue 9): does the chooser's class weighting help? Icons with every other class cut to 12 of its
-120 images (10x imbalance), stratified 80/20, the chooser's recipe with `class_weights` 'none' vs 'balanced', two seeds,
+120 images (10x imbalance), stratified 80/20, the chooser's recipe with `class_weights` 'none', 'balanced' (loss weights) and 'sample' (weighted sampling), four seeds,
 scored on the balanced held-back test split (20 per class).
 
     python benchmarks/imbalance_icons.py     # writes benchmarks/results/imbalance_icons.csv"""
@@ -19,8 +19,8 @@ def main(work='/tmp/imgclf_imbalance'):
     table = split_table(ti, 'stratified', valid_pct=0.2, seed=0)
     test = read_table(f'{root}_test/labels.csv')
     rows = []
-    for seed in (0, 1):
-        for cw in ('none', 'balanced'):
+    for seed in (0, 1, 2, 3):
+        for cw in ('none', 'balanced', 'sample'):
             run = train(TrainConfig(class_weights=cw, seed=seed, num_workers=0), table, out=f'{work}/runs_{cw}', quiet=True)
             p = predict_probs(run.folder, test.drop(columns='label'), progress=False, num_workers=0)
             pred = np.array(run.meta['classes'])[p.argmax(1)]

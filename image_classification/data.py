@@ -20,6 +20,7 @@ from sklearn.model_selection import (GroupKFold, GroupShuffleSplit, KFold, Strat
                                      StratifiedShuffleSplit, train_test_split)
 from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, default_device
 from fastai.data.core import DataLoaders, TfmdDL
+from fastai.callback.data import WeightedDL
 from fastai.data.block import CategoryBlock, DataBlock
 from fastai.data.transforms import ColReader, Normalize
 from fastai.vision.core import PILImage, PILImageBW, image2tensor
@@ -33,7 +34,7 @@ __all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'IMAGENET_ST
            'fold_split', 'save_table', 'load_table', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB',
            'PILImageGray', 'image_cls', 'stats_for', 'PathReader', 'valid_splitter', 'ExactSize', 'use_cache',
            'clear_cache', 'decode_images', 'CachedDL', 'cached_dls', 'batch_tfms_for', 'item_size_for', 'data_block',
-           'get_dls', 'ValidationReport', 'validate', 'validate_source']
+           'balanced_weights', 'get_dls', 'ValidationReport', 'validate', 'validate_source']
 
 # %% ../nbs/10_data.ipynb #602a0b15
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -534,9 +535,14 @@ def decode_images(
 # %% ../nbs/10_data.ipynb #7363daa3
 class CachedDL(TfmdDL):
     "A fastai `TfmdDL` whose items are rows of a decoded uint8 tensor: one gather per batch, no per-item work"
-    def __init__(self, dataset=None, images=None, labels=None, rows=None, img_type=TensorImage, **kwargs):
-        self.images, self.labels, self.rows, self.img_type = images, labels, rows, img_type
+    def __init__(self, dataset=None, images=None, labels=None, rows=None, img_type=TensorImage, wgts=None, **kwargs):
+        self.images, self.labels, self.rows, self.img_type, self.wgts = images, labels, rows, img_type, wgts
         super().__init__(dataset, **kwargs)
+
+    def get_idxs(self):
+        "Shuffled rows; with `wgts`, rows drawn with replacement in proportion to their weights (as fastai's `WeightedDL`)"
+        if self.wgts is None or not self.shuffle or not self.n: return super().get_idxs()
+        return self.rng.choices(range(self.n), weights=self.wgts, k=self.n)
 
     def do_item(self, s): return 0 if s is None else s
     def retain(self, res, b): return res
@@ -548,7 +554,8 @@ class CachedDL(TfmdDL):
     def new(self, dataset=None, cls=None, **kwargs):
         "Same dataset (or new rows): a `CachedDL`; another dataset, e.g. `test_dl`'s: a per-item `TfmdDL`"
         if dataset is None or dataset is self.dataset or 'rows' in kwargs:
-            kw = dict(images=self.images, labels=self.labels, rows=self.rows, img_type=self.img_type)
+            kw = dict(images=self.images, labels=self.labels, rows=self.rows, img_type=self.img_type,
+                      wgts=None if 'rows' in kwargs else self.wgts)
             return super().new(dataset, cls, **{**kw, **kwargs})
         return TfmdDL.new(self, dataset, cls or TfmdDL, **kwargs)
 
@@ -562,6 +569,7 @@ def cached_dls(
     device=None,            # where batches go
     shuffle:bool=True,      # shuffle the training set
     drop_last:bool|None=None, # drop the last incomplete training batch (default: `shuffle`)
+    wgts=None,              # sampling weight of each training row (in `dsets.splits[0]` order); None: plain shuffling
     **kwargs,               # passed to both `CachedDL`s
 )->DataLoaders:
     "fastai DataLoaders of `dblock` whose images are decoded once by `decode_images`"
@@ -572,7 +580,7 @@ def cached_dls(
     tfms = dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, num_workers=0, device=device, images=images,
                 labels=labels, img_type=TensorImageBW if channels == 1 else TensorImage, **kwargs)  # the types ToTensor gives
     drop_last = shuffle if drop_last is None else drop_last
-    loaders = [CachedDL(dsets.subset(0), bs=bs, shuffle=shuffle, drop_last=drop_last, rows=torch.tensor(dsets.splits[0], dtype=torch.long), **tfms),
+    loaders = [CachedDL(dsets.subset(0), bs=bs, shuffle=shuffle, drop_last=drop_last, rows=torch.tensor(dsets.splits[0], dtype=torch.long), wgts=wgts, **tfms),
                CachedDL(dsets.subset(1), bs=bs, shuffle=False, drop_last=False, rows=torch.tensor(dsets.splits[1], dtype=torch.long), **tfms)]
     return DataLoaders(*loaders, device=device)
 
@@ -610,6 +618,13 @@ def data_block(
                      splitter=valid_splitter, item_tfms=Resize(item_size),
                      batch_tfms=[*batch_tfms_for(size, aug), ExactSize(size), norm])
 
+def balanced_weights(
+    df:pd.DataFrame,   # the table, with a `split` column
+)->np.ndarray:
+    "Sampling weight of each training row, in table order: 1/(its class's count among the training rows)"
+    labels = df.loc[df['split'] != 'valid', 'label']
+    return (1. / labels.map(labels.value_counts())).to_numpy()
+
 def get_dls(
     df:pd.DataFrame,            # the table, with a `split` column
     size:int,                   # image size of the batches (size x size)
@@ -622,6 +637,7 @@ def get_dls(
     device=None,                # where batches (and batch transforms) go; default: fastai's default device
     seed:int=42,                # seed of the shuffling
     cache:bool|None=None,       # decode every image once into memory (see `use_cache`); None: when it fits `CACHE_MAX_BYTES`
+    balance:bool=False,         # draw training rows with probability 1/(their class's count): every class equally often
     **kwargs,                   # passed to `DataBlock.dataloaders` (e.g. `drop_last`, `shuffle`)
 ):
     "fastai DataLoaders of the table at `size`, with presizing and the table's split"
@@ -632,9 +648,11 @@ def get_dls(
     device = default_device() if device is None else torch.device(device)
     dblock = data_block(df, size, channels, stats, aug, presize, device)
     item_size = item_size_for(size, aug, presize)
-    if use_cache(len(df), channels, item_size, cache): dls = cached_dls(dblock, df, item_size, channels, bs, device, **kwargs)
+    wgts = balanced_weights(df) if balance else None
+    if use_cache(len(df), channels, item_size, cache): dls = cached_dls(dblock, df, item_size, channels, bs, device, wgts=wgts, **kwargs)
     else:
         nw = default_num_workers() if num_workers is None else num_workers
+        if wgts is not None: kwargs.update(dl_type=WeightedDL, dl_kwargs=({'wgts': wgts}, {}))  # fastai's weighted sampling
         dls = dblock.dataloaders(df, bs=bs, num_workers=nw, device=device, **kwargs)
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
     return dls

@@ -77,7 +77,7 @@ class TrainConfig:
     swa_lr:float|None=None         # SWA's constant learning rate; None: the one-cycle schedule
     ema:float|None=None            # EMA decay of the weights (e.g. 0.999); None: off
     ema_warmup:bool=False          # ramp the EMA decay up over the first steps
-    class_weights:str|None=None    # 'balanced' (loss weights n/(k*count)) or 'none'; None: balanced when classes are 3x imbalanced
+    class_weights:str|None=None    # 'balanced' (loss weights n/(k*count)), 'sample' (weighted sampling) or 'none'; None: balanced when 3x imbalanced
     budget:float|str|None=None     # time budget of the run ('10m' or seconds): the chosen epochs fit it; None: no limit
     compile:bool=False             # torch.compile the model (worth it on a GPU for long runs)
     auto:dict|None=None            # filled by the chooser: what it chose and why (saved, not set by hand)
@@ -94,7 +94,8 @@ class TrainConfig:
         if self.stage_sizes is not None and self.stage_epochs is not None and (not self.stage_sizes or len(self.stage_sizes) != len(self.stage_epochs)):
             raise UserError(f"stage_sizes {self.stage_sizes} and stage_epochs {self.stage_epochs} must have the same, non-zero length")
         if self.stage_sizes is not None and min(self.stage_sizes) < 8: raise UserError(f"stage sizes must be at least 8 pixels: {self.stage_sizes}")
-        if self.class_weights not in (None, 'balanced', 'none'): raise UserError(f"class_weights must be 'balanced' or 'none', not {self.class_weights!r}")
+        if self.class_weights not in (None, 'balanced', 'sample', 'none'):
+            raise UserError(f"class_weights must be 'balanced', 'sample' or 'none', not {self.class_weights!r}")
         if self.budget is not None: self.budget = parse_duration(self.budget)
         if self.channels not in (None, 1, 3): raise UserError(f"channels must be 1 or 3, not {self.channels!r}")
         if not 0 <= self.label_smoothing < 1: raise UserError(f"label_smoothing must be in [0, 1): {self.label_smoothing}")
@@ -380,7 +381,7 @@ def train(
                         weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
     lr_mult = cfg.lr_mult or (100. if cfg.pretrained else 1.)
     dls_at = lambda size: get_dls(table, size, bs=cfg.bs, channels=channels, stats=stats, aug=cfg.aug,
-                                  presize=cfg.presize, num_workers=cfg.num_workers, seed=cfg.seed)
+                                  presize=cfg.presize, num_workers=cfg.num_workers, seed=cfg.seed, balance=cfg.class_weights == 'sample')
     learn, t0, restored, keep = None, time.time(), not resume, {}
     weight, deadline = class_weights(table, cfg.class_weights), None if cfg.budget is None else t_start + cfg.budget
     try:
