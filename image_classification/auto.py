@@ -129,7 +129,9 @@ def choose_recipe(
         if r['bn_eval']: why.append("BatchNorm kept on its pretrained statistics: images far from ImageNet (digits: 0.819 vs 0.442)")
     if given.get('class_weights') is not None: r['class_weights'] = given['class_weights']
     elif p.imbalance >= 3:
-        r['class_weights'] = 'balanced'; why.append(f"balanced class weights: the commonest class has {p.imbalance:.1f}x the images of the rarest")
+        r['class_weights'] = 'sample'
+        why.append(f"weighted sampling (every class drawn equally often): the commonest class has {p.imbalance:.1f}x the images of the rarest "
+                   "(10x-imbalanced icons, 4 seeds: balanced test accuracy 0.785 sampled, 0.729 with loss weights, 0.701 with neither)")
     else: r['class_weights'] = 'none'
     return {k: v for k, v in r.items() if k not in given or given[k] is None}, why
 

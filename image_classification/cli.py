@@ -106,7 +106,7 @@ def _recipe_args(p):
     p.add_argument('--freeze-epochs', type=int, default=None, help="epochs with the body frozen first (default: 1 if pretrained, else 0)")
     p.add_argument('--lr', type=float, default=None, help="peak learning rate (default: lr_find's suggestion at each stage; 1e-2 when a small CNN is chosen)")
     p.add_argument('--budget', default=None, help="time budget of a run, e.g. 90s, 10m: the chosen epochs fit it (default: no limit)")
-    p.add_argument('--class-weights', default=None, choices=['balanced', 'sample', 'none'], help="imbalanced classes: balanced loss weights, or sample (weighted sampling, every class equally often) (default: balanced when classes are 3x imbalanced)")
+    p.add_argument('--class-weights', default=None, choices=['balanced', 'sample', 'none'], help="imbalanced classes: balanced loss weights, or sample (weighted sampling, every class equally often) (default: sample when classes are 3x imbalanced)")
     p.add_argument('--compile', action='store_true', help="torch.compile the model (worth it on a GPU for long runs)")
     p.add_argument('--wd', type=float, default=None, help="weight decay (default: fastai's)")
     p.add_argument('--bs', type=int, default=None, help="batch size (default: 32 under 1,000 training images, else 64; 128 on a GPU above 20,000)")

@@ -77,7 +77,7 @@ class TrainConfig:
     swa_lr:float|None=None         # SWA's constant learning rate; None: the one-cycle schedule
     ema:float|None=None            # EMA decay of the weights (e.g. 0.999); None: off
     ema_warmup:bool=False          # ramp the EMA decay up over the first steps
-    class_weights:str|None=None    # 'balanced' (loss weights n/(k*count)), 'sample' (weighted sampling) or 'none'; None: balanced when 3x imbalanced
+    class_weights:str|None=None    # 'balanced' (loss weights n/(k*count)), 'sample' (weighted sampling) or 'none'; None: sample when 3x imbalanced
     budget:float|str|None=None     # time budget of the run ('10m' or seconds): the chosen epochs fit it; None: no limit
     compile:bool=False             # torch.compile the model (worth it on a GPU for long runs)
     auto:dict|None=None            # filled by the chooser: what it chose and why (saved, not set by hand)
