@@ -28,9 +28,9 @@ icons = split_table(read_table(root), 'stratified', 0.2, seed=42)
 icons_test = read_table(Path(f'{root}_test')/'labels.csv')
 tr, te = digits_data(work)
 digits = split_table(read_table(tr), 'stratified', 0.2, seed=42); digits_test = read_test_table(te)
-demo = TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, channels=3, stage_sizes=[32, 64], stage_epochs=[3, 1],
+demo = TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, channels=3, sizes=[32, 64], epochs=[3, 1],
                    freeze_epochs=1, bs=32, lr_find_iters=60, aug='none', num_workers=0)
-dig = TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, channels=3, stage_sizes=[64], stage_epochs=[5],
+dig = TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, channels=3, sizes=[64], epochs=[5],
                   freeze_epochs=1, bs=64, aug='none', num_workers=0)
 rows = []
 for data, cfg, table, test in (('icons (demo lite0 recipe)', demo, icons, icons_test), ('digits (lite0, 64 px, 5 epochs)', dig, digits, digits_test)):

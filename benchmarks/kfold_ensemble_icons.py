@@ -11,11 +11,11 @@ from image_classification.all import *
 # lr_find's valley was 5-10x too low for these small CNNs trained from scratch on icons (measured: simple_cnn
 # 0.215 with the valley 4.8e-4, 0.645 at 3e-3, 0.905 at 1e-2, 12 epochs), so the scratch recipes fix lr.
 RECIPES = {
-    'simple_cnn': TrainConfig(arch='simple_cnn', pretrained=False, channels=1, stage_sizes=[32, 48], stage_epochs=[10, 2],
+    'simple_cnn': TrainConfig(arch='simple_cnn', pretrained=False, channels=1, sizes=[32, 48], epochs=[10, 2],
                               bs=32, lr=1e-2, aug='none'),
-    'tf_efficientnet_lite0': TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, stage_sizes=[32, 64],
-                                         stage_epochs=[4, 1], bs=32, aug='none'),
-    'resnet34': TrainConfig(arch='resnet34', pretrained=False, channels=1, stage_sizes=[32], stage_epochs=[8], bs=32, lr=1e-2, aug='none'),
+    'tf_efficientnet_lite0': TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, sizes=[32, 64],
+                                         epochs=[4, 1], bs=32, aug='none'),
+    'resnet34': TrainConfig(arch='resnet34', pretrained=False, channels=1, sizes=[32], epochs=[8], bs=32, lr=1e-2, aug='none'),
 }
 
 def main():

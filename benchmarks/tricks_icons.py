@@ -38,14 +38,14 @@ def _recheck_row(a, out, base_res, base_y, base_folds, epoch_mult=1):
     folder = out/('recheck' if epoch_mult == 1 else f'recheck-x{epoch_mult}')
     shutil.rmtree(folder, ignore_errors=True)
     cfg = TrainConfig.from_dict(read_meta(base_res.runs[0])['config'])
-    cfg.stage_epochs = [e*epoch_mult for e in cfg.stage_epochs]  # x5: as many steps as the main model (a fifth of its rows)
+    cfg.epochs = [e*epoch_mult for e in cfg.epochs]  # x5: as many steps as the main model (a fifth of its rows)
     rc = recheck(base_res.folder, pairs=1, out=folder, cfg=cfg, quiet=True, progress=False)
     pair = rc.pairs[0]
     secs = sum(read_meta(folder/r)['seconds'] for r in pair['runs'])
     note = (f"pair {pair['classes'][0]}/{pair['classes'][1]} ({pair['confusions']} confusions); {rc.changed} predictions changed: "
             f"{rc.fixed} fixed, {rc.broken} broken; pair chosen the same from every fold's other folds: {pair['pair_stable']}")
     name, setting = ('re-check (top pair)', 'baseline + specialist') if epoch_mult == 1 else \
-        (f're-check, specialist x{epoch_mult} epochs', f'specialist stage_epochs={cfg.stage_epochs}')
+        (f're-check, specialist x{epoch_mult} epochs', f'specialist epochs={cfg.epochs}')
     row = _row(name, setting, rc.after.argmax(1), base_y, base_res.table['fold'].to_numpy(),
                a.k, base_folds, secs, note)
     print(row, flush=True)
@@ -83,7 +83,7 @@ def main():
     if a.quick: a.n_per_class, a.epochs, a.k, a.pool_per_class, a.threshold = 12, 1, 3, 4, 0.2
     out = Path(a.out)
     table = read_table(make_icons(out/'data'/'icons', n_per_class=a.n_per_class, seed=0))
-    base = TrainConfig(arch='simple_cnn', pretrained=False, channels=1, stage_sizes=[32], stage_epochs=[a.epochs], bs=32,
+    base = TrainConfig(arch='simple_cnn', pretrained=False, channels=1, sizes=[32], epochs=[a.epochs], bs=32,
                        lr=1e-2, aug='none', seed=a.seed)
     rows, t0, base_folds = [], time.time(), None
     only = None if a.only is None else {'baseline', *a.only.split(',')}

@@ -23,7 +23,7 @@ which = sys.argv[1:] or ['digits', 'icons']
 for data in which:
     tr_csv, te_csv = (digits_data if data == 'digits' else icons_data)(work)
     table = split_table(read_table(tr_csv), 'stratified', 0.2, seed=42)
-    kw = dict(stage_epochs=[15]) if data == 'icons' else {}
+    kw = dict(epochs=[15]) if data == 'icons' else {}
     t0 = time.time()
     run = train(TrainConfig(num_workers=0, **kw), table, out=work/f'runs_{data}', quiet=True)
     print(data, 'trained', run.meta['config']['aug'], run.meta['metrics']['accuracy'], f'{time.time()-t0:.0f}s', flush=True)

@@ -11,21 +11,25 @@ __all__ = []
 from .core import *
 from .data import *
 from .datasets import *
-from .models import *
-from .train import *
-from .auto import *
-from .runs import *
 from .augment import *
+from .loaders import *
+from .models import *
+from .config import *
+from .recipe import *
+from .runs import *
 from .averaging import *
-from .ensemble import *
+from .train import *
 from .kfold import *
+from .ensemble import *
+from .inference import *
 from .specialist import *
 from .predict import *
 from .interpret import *
 from .report import *
+from .auto import *
+from .demo import *
 from .bench import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'data', 'datasets', 'models', 'train', 'auto', 'runs', 'augment', 'averaging', 'ensemble', 'kfold', 'specialist',
-            'predict', 'interpret', 'report', 'bench')
+_MODULES = ('core', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'bench')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

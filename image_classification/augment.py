@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
+import torch.nn.functional as F
 from torch import nn
 from PIL import Image, ImageOps
 import kornia
@@ -21,12 +22,23 @@ from fastai.torch_core import TensorCategory, TensorImage
 from fastai.data.core import Pipeline
 from fastai.vision.augment import Flip, Rotate, Transform, aug_transforms, setup_aug_tfms
 from .core import UserError, atomic_path
-from .data import ExactSize, abs_paths, load_image, to_channels
+from .data import abs_paths, load_image, to_channels
 
 # %% auto #0
-__all__ = ['PRESETS', 'BatchAug', 'CannyEdges', 'StrokeWidth', 'Preset', 'register_preset', 'list_presets', 'ClampUnit',
-           'AugPreset', 'aug_preset', 'apply_preset', 'augment_views', 'show_augmentations', 'offline_augment',
-           'copy_leaks']
+__all__ = ['PRESETS', 'ExactSize', 'BatchAug', 'CannyEdges', 'StrokeWidth', 'Preset', 'register_preset', 'list_presets',
+           'ClampUnit', 'AugPreset', 'aug_preset', 'apply_preset', 'augment_views', 'show_augmentations',
+           'offline_augment', 'copy_leaks']
+
+# %% ../nbs/20_augment.ipynb #eb574852
+class ExactSize(Transform):
+    "Batch transform that resizes images to `size` x `size` if they are another size"
+    order = 98  # after the augmentations, before Normalize (99)
+    def __init__(self, size:int):
+        super().__init__()
+        self.size = size
+    def encodes(self, x:TensorImage):
+        if tuple(x.shape[-2:]) == (self.size, self.size): return x
+        return F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
 
 # %% ../nbs/20_augment.ipynb #750d37d7
 class BatchAug(Transform):
@@ -123,7 +135,7 @@ class AugPreset:
 def aug_preset(
     name:str,  # a preset name of `PRESETS`, or several joined by '+'
 )->AugPreset:
-    "The batch transforms of preset `name`, as a function of the image size (the `aug` of `data.get_dls`)"
+    "The batch transforms of preset `name`, as a function of the image size (the `aug` of `loaders.get_dls`)"
     if not isinstance(name, str): raise UserError(f"aug must be a preset name, not {name!r}")
     names = [n.strip().lower() for n in name.split('+')]
     for n in names:
@@ -137,7 +149,7 @@ def aug_preset(
 def _none(size): return []
 
 def _fastai(size):
-    "fastai's defaults, with a random resized crop (as data.get_dls's 'default')"
+    "fastai's defaults, with a random resized crop (as loaders.get_dls's 'default')"
     return aug_transforms(size=size, min_scale=0.75) if size else aug_transforms()
 
 def _light(size): return aug_transforms(size=size, max_rotate=5., max_zoom=1.05, max_lighting=0., max_warp=0.)

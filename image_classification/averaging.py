@@ -16,7 +16,7 @@ from fastai.callback.mixup import CutMix, MixUp
 from .core import UserError
 
 # %% auto #0
-__all__ = ['not_training', 'SWA', 'EMA', 'MixUpCutMix', 'mix_callbacks', 'averaging_callbacks']
+__all__ = ['not_training', 'SWA', 'EMA', 'MixUpCutMix', 'mix_callbacks']
 
 # %% ../nbs/42_averaging.ipynb #564962b3
 def not_training(learn)->bool:
@@ -154,23 +154,8 @@ def mix_callbacks(
     cutmix:float|None=None,  # CutMix's alpha (e.g. 1.0); None or 0: off
     p_cutmix:float=0.5,      # with both: share of batches that get CutMix
 )->list:
-    "The fastai callbacks for MixUp and/or CutMix"
-    for name, a in (('mixup', mixup), ('cutmix', cutmix)):
-        if a is not None and a < 0: raise UserError(f"{name} alpha must be positive (or 0/None for off), not {a}")
+    "The fastai callbacks for MixUp and/or CutMix (the alphas are checked by `config.check_config`)"
     if mixup and cutmix: return [MixUpCutMix(mixup, cutmix, p_cutmix)]
     if mixup: return [MixUp(mixup)]
     if cutmix: return [CutMix(cutmix)]
-    return []
-
-# %% ../nbs/42_averaging.ipynb #066238b0
-def averaging_callbacks(
-    swa:int|float|None=None,   # SWA's start epoch (see `SWA`); None: no SWA
-    swa_lr:float|None=None,    # SWA's learning rate; None: the fit's schedule
-    ema:float|None=None,       # EMA decay, e.g. 0.999; None or 0: no EMA
-    ema_warmup:bool=False,     # ramp the EMA decay up
-)->list:
-    "SWA or EMA callbacks for the given options"
-    if swa is not None and ema: raise UserError("choose SWA or EMA, not both: each one sets the final weights")
-    if swa is not None: return [SWA(swa, swa_lr=swa_lr)]
-    if ema: return [EMA(ema, warmup=ema_warmup)]
     return []

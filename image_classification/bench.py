@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/bench.html.md"
 
 # %% ../nbs/95_bench.ipynb #6c834b8b
 from __future__ import annotations
-import argparse, cProfile, math, os, platform, pstats, statistics, tempfile, time, warnings
+import contextlib, cProfile, shutil, math, os, platform, pstats, statistics, tempfile, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +27,21 @@ from fastcore.basics import noop
 from fasttransform import Pipeline
 
 from .core import UserError, atomic_write
-from .data import (ExactSize, abs_paths, batch_tfms_for, classes_of, clear_cache, decode_images, get_dls,
-                                       item_size_for, read_table, split_table, stats_for)
-from .models import arch_info, create_arch
+from .data import abs_paths, classes_of, read_table, split_table
+from .datasets import make_digits, make_icons
+from .augment import ExactSize
+from .loaders import batch_tfms_for, clear_cache, decode_images, get_dls, item_size_for
+from .models import arch_info, create_arch, stats_for
+from .config import TrainConfig
+from . import train as train_module
+from .train import train
+from .inference import ProbsGraph, _onnx_bytes, onnx_session
 
 # %% auto #0
 __all__ = ['CPU_CASES', 'GPU_CASES', 'LOOP_METHODS', 'PARTS', 'BenchCase', 'parse_case', 'bench_table', 'PhaseTimer', 'plain_fit',
            'fastai_fit', 'kit_fit', 'bench_loops', 'summarize_loops', 'profile_parts', 'subclass_overhead',
            'cache_table', 'bench_cache', 'summarize_cache', 'loader_seconds', 'bench_onnx', 'machine_info',
-           'write_table', 'bench_args', 'bench_command', 'cmd_bench']
+           'write_table', 'run_bench']
 
 # %% ../nbs/95_bench.ipynb #830c3a6e
 @dataclass
@@ -80,7 +86,6 @@ def bench_table(
     seed:int=0,        # seed of the images and of the row choice
 )->pd.DataFrame:
     "A table of exactly `n_train` training and `n_valid` validation rows of an embedded dataset"
-    from image_classification.datasets import make_digits, make_icons
     npc = math.ceil((n_train + n_valid) / 10)
     if data == 'icons': t = read_table(make_icons(Path(folder)/f'icons{npc}', n_per_class=npc, seed=seed))  # one folder per size: no rebuilds
     elif data == 'digits': t = read_table(make_digits(Path(folder)/'digits'))
@@ -217,9 +222,8 @@ def kit_fit(
     **cfg_kwargs,              # more `TrainConfig` fields
 )->dict:
     "One epoch of this kit's `train`: seconds of training, validation and the whole call; accuracy"
-    from image_classification.train import TrainConfig, train
     t0, timer = time.perf_counter(), PhaseTimer()
-    cfg = TrainConfig(arch=case.arch, pretrained=False, channels=case.channels, stage_sizes=[case.size], stage_epochs=[1], lr=lr, bs=bs,
+    cfg = TrainConfig(arch=case.arch, pretrained=False, channels=case.channels, sizes=[case.size], epochs=[1], lr=lr, bs=bs,
                       aug=aug, num_workers=0, seed=seed, precision='fp32' if case.device == 'cpu' else case.precision,
                       callbacks=[timer], **cfg_kwargs)
     with tempfile.TemporaryDirectory() as d:
@@ -336,18 +340,16 @@ def subclass_overhead(
 # %% ../nbs/95_bench.ipynb #02e10500
 def _with_cache(cache:bool):
     "A context in which `train` builds its DataLoaders with `cache` forced (for `TrainConfig`s without a `cache` field)"
-    import contextlib, image_classification.train as tr
     @contextlib.contextmanager
     def ctx():
-        orig = tr.get_dls
-        tr.get_dls = lambda *a, **k: orig(*a, **{**k, 'cache': cache})
+        orig = train_module.get_dls
+        train_module.get_dls = lambda *a, **k: orig(*a, **{**k, 'cache': cache})
         try: yield
-        finally: tr.get_dls = orig
+        finally: train_module.get_dls = orig
     return ctx()
 
 def cache_table(data:str='icons', folder:str|Path|None=None, n_per_class:int=150, seed:int=0)->pd.DataFrame:
     "The icons (`n_per_class` per class) or the digits, split 80/20 stratified"
-    from image_classification.datasets import make_digits, make_icons
     folder = Path(folder or tempfile.mkdtemp())
     root = make_icons(folder/f'icons{n_per_class}', n_per_class=n_per_class, seed=seed) if data == 'icons' else make_digits(folder/'digits')
     return split_table(read_table(root), 'stratified', valid_pct=0.2, seed=42)
@@ -366,12 +368,11 @@ def bench_cache(
     log=print,                     # progress lines (None: silent)
 )->pd.DataFrame:
     "One row per round and path: median epoch seconds, the whole call, accuracy"
-    from image_classification.train import TrainConfig, train
     rows = []
     for rep in range(reps):
         for cache in (False, True):
             clear_cache()
-            cfg = TrainConfig(arch=arch, pretrained=False, channels=arch_info(arch).n_in, stage_sizes=[size], stage_epochs=[epochs],
+            cfg = TrainConfig(arch=arch, pretrained=False, channels=arch_info(arch).n_in, sizes=[size], epochs=[epochs],
                               lr=lr, bs=bs, aug=aug, seed=seed + rep, num_workers=num_workers)
             with tempfile.TemporaryDirectory() as d, _with_cache(cache):
                 t = time.perf_counter(); run = train(cfg, table, out=d, quiet=True); wall = time.perf_counter() - t
@@ -426,7 +427,6 @@ def bench_onnx(
     log=print,           # progress lines (None: silent)
 )->pd.DataFrame:
     "One row per case, engine and round: img/s, and the largest difference between the two engines' probabilities"
-    from image_classification.predict import ProbsGraph, _onnx_bytes, onnx_session
     rows = []
     for case in cases:
         model, classes, stats, _ = _setup(case, pd.DataFrame({'label': [str(i) for i in range(10)]}), 0)
@@ -490,75 +490,75 @@ def write_table(
 # %% ../nbs/95_bench.ipynb #eb17a8a9
 PARTS = ('loop', 'cache', 'onnx')
 
-def bench_args(p:argparse.ArgumentParser):
-    "Options of `imgclf bench`"
-    p.add_argument('--out', default='benchmarks/results', help="folder for bench_*.csv, bench_*.md and bench_config.yaml")
-    p.add_argument('--parts', default=','.join(PARTS), help="which benchmarks: loop (plain/fastai/kit), cache (cache vs per-item PIL), onnx")
-    p.add_argument('--cases', default=None, help="arch:size[:batches[:valid]], comma-separated (default: simple_cnn:32, resnet34:64, resnet34:128, efficientnet_b0:128)")
-    p.add_argument('--methods', default='plain,fastai,kit', help=f"loops to compare: {', '.join(LOOP_METHODS)}")
-    p.add_argument('--reps', type=int, default=5, help="alternating rounds of every timing")
-    p.add_argument('--bs', type=int, default=64, help="batch size")
-    p.add_argument('--data', default='icons', choices=['icons', 'digits'], help="embedded dataset of the loop benchmark")
-    p.add_argument('--cache-data', default='icons,digits', help="datasets of the cache benchmark")
-    p.add_argument('--cache-epochs', type=int, default=10, help="epochs of the cache benchmark's recipe (simple_cnn at 32 px, lr 1e-2)")
-    p.add_argument('--cache-reps', type=int, default=3, help="rounds of the cache benchmark")
-    p.add_argument('--threads', type=int, default=None, help="torch and ONNX Runtime threads (default: one per core)")
-    p.add_argument('--no-gpu', action='store_true', help="skip the GPU case even when CUDA is present")
-    p.add_argument('--quick', action='store_true', help="a seconds-long smoke run: one tiny case, 1 round")
-
-def bench_command(args)->str:
-    "The `imgclf bench` command line of `args`: the options that differ from their defaults (but `--out`)"
-    p = argparse.ArgumentParser(); bench_args(p)
-    flags = {a.dest: a for a in p._actions if a.option_strings and a.dest not in ('help', 'out')}
-    return ' '.join(['imgclf bench'] + [flags[k].option_strings[0] + ('' if v is True else f' {v}') for k, v in vars(args).items()
-                                        if k in flags and v != flags[k].default])
-
 def _parts(s:str)->list:
     parts = [x.strip() for x in s.split(',') if x.strip()]
     for x in parts:
         if x not in PARTS: raise UserError(f"unknown part {x!r}: use {', '.join(PARTS)}")
     return parts
 
-def cmd_bench(args)->int:
-    "Time the loops, the cache and ONNX Runtime; write the tables"
+def _cases(cases:str|None, quick:bool, no_gpu:bool)->list:
+    if cases: return [parse_case(c) for c in cases.split(',')]
+    if quick: return [BenchCase('simple_cnn', 16, 3, 32)]
+    return list(CPU_CASES) + (GPU_CASES if torch.cuda.is_available() and not no_gpu else [])
+
+def _bench_loop_part(cases, methods, reps, bs, data, work, out, machine, command, log):
+    raw = bench_loops(cases, methods, reps, bs, data=data, folder=work, log=log)
+    s = summarize_loops(raw)
+    cols = ['case', 'method', 'train_img_cpu_s', 'train_cpu_ratio', 'valid_img_cpu_s', 'valid_cpu_ratio', 'train_img_s', 'train_ratio',
+            'valid_img_s', 'valid_ratio', 'wall_s', 'accuracy', 'reps']
+    write_table(s[[c for c in cols if c in s]], out, 'bench_loop', 'Training and validation throughput: plain loop, fastai, kit', machine, command)
+    atomic_write(out/'bench_loop_rounds.csv', raw.to_csv(index=False))
+    return s[[c for c in cols if c in s]]
+
+def _bench_cache_part(datasets, quick, bs, epochs, reps, work, out, machine, command, log):
+    frames = []
+    for data in datasets:
+        table = bench_table(work, 24, 16, data) if quick else cache_table(data, work)
+        r = bench_cache(table, size=16 if quick else 32, epochs=1 if quick else epochs, bs=bs, reps=1 if quick else reps, log=log)
+        frames.append(r.assign(data=data))
+    c = summarize_cache(pd.concat(frames))
+    write_table(c, out, 'bench_cache', 'Decoded-image cache against per-item PIL (kit train, simple_cnn at 32 px)', machine, command)
+    atomic_write(out/'bench_cache_rounds.csv', pd.concat(frames).to_csv(index=False))
+    return c
+
+def _bench_onnx_part(cases, quick, bs, reps, out, machine, command, log):
+    o = bench_onnx([c for c in cases if c.device == 'cpu'], n=32 if quick else 256, bs=bs, reps=reps, log=log)
+    s = o.groupby(['case', 'engine'], sort=False).agg(img_s=('img_s', 'median'), max_abs_diff=('max_abs_diff', 'max'), reps=('rep', 'size')).reset_index()
+    s['ratio_to_eager'] = [r / s[(s.case == c) & (s.engine == 'pytorch eager')]['img_s'].iloc[0] for c, r in zip(s['case'], s['img_s'])]
+    write_table(s, out, 'bench_onnx', 'CPU inference: ONNX Runtime against PyTorch eager', machine, command)
+    return s
+
+def run_bench(
+    out:str|Path='benchmarks/results', # folder for bench_*.csv and bench_*.md
+    parts:str='loop,cache,onnx',       # which benchmarks (`PARTS`)
+    cases:str|None=None,               # arch:size[:batches[:valid]], comma-separated (default: `CPU_CASES`, plus `GPU_CASES` on CUDA)
+    methods:str='plain,fastai,kit',    # loops to compare (`LOOP_METHODS`)
+    reps:int=5,                        # alternating rounds of every timing
+    bs:int=64,                         # batch size
+    data:str='icons',                  # embedded dataset of the loop benchmark
+    cache_data:str='icons,digits',     # datasets of the cache benchmark
+    cache_epochs:int=10,               # epochs of the cache benchmark's recipe
+    cache_reps:int=3,                  # rounds of the cache benchmark
+    threads:int|None=None,             # torch and ONNX Runtime threads
+    no_gpu:bool=False,                 # skip the GPU cases even when CUDA is present
+    quick:bool=False,                  # a seconds-long smoke run: one tiny case, 1 round
+    command:str='',                    # the command line, written beside the tables
+    log=print,                         # progress lines (None: silent)
+)->dict:
+    "Time the loops, the cache and ONNX Runtime; write the tables into `out`; return them by part"
     warnings.filterwarnings('ignore')
-    parts, out = _parts(args.parts), Path(args.out)
-    if args.threads: torch.set_num_threads(args.threads)
-    q = args.quick
-    cases = [parse_case(c) for c in args.cases.split(',')] if args.cases else ([BenchCase('simple_cnn', 16, 3, 32)] if q else list(CPU_CASES))
-    if torch.cuda.is_available() and not args.no_gpu and not q: cases += GPU_CASES
-    methods = [m.strip() for m in args.methods.split(',') if m.strip()]
-    reps, bs = (1, 8) if q else (args.reps, args.bs)
-    log = None if args.quiet else (lambda s: print(s, flush=True))
+    todo, out = _parts(parts), Path(out)
+    if threads: torch.set_num_threads(threads)
+    cs, ms = _cases(cases, quick, no_gpu), [m.strip() for m in methods.split(',') if m.strip()]
+    reps, bs = (1, 8) if quick else (reps, bs)
     out.mkdir(parents=True, exist_ok=True)
-    from image_classification.predict import _save_args
-    _save_args(args, out, 'bench')
-    work = Path(tempfile.mkdtemp(prefix='imgclf-bench-'))  # the embedded images: not in --out
-    machine, cmd = machine_info(), bench_command(args)
-    if 'loop' in parts:
-        raw = bench_loops(cases, methods, reps, bs, data=args.data, folder=work, log=log)
-        s = summarize_loops(raw)
-        cols = ['case', 'method', 'train_img_cpu_s', 'train_cpu_ratio', 'valid_img_cpu_s', 'valid_cpu_ratio', 'train_img_s', 'train_ratio',
-                'valid_img_s', 'valid_ratio', 'wall_s', 'accuracy', 'reps']
-        write_table(s[[c for c in cols if c in s]], out, 'bench_loop', 'Training and validation throughput: plain loop, fastai, kit', machine, cmd)
-        atomic_write(out/'bench_loop_rounds.csv', raw.to_csv(index=False))
-        print(_md(s[[c for c in cols if c in s]]))
-    if 'cache' in parts:
-        frames = []
-        for data in [d.strip() for d in args.cache_data.split(',') if d.strip()]:
-            table = bench_table(work, 24, 16, data) if q else cache_table(data, work)
-            r = bench_cache(table, size=16 if q else 32, epochs=1 if q else args.cache_epochs, bs=bs, reps=1 if q else args.cache_reps, log=log)
-            frames.append(r.assign(data=data))
-        c = summarize_cache(pd.concat(frames))
-        write_table(c, out, 'bench_cache', 'Decoded-image cache against per-item PIL (kit train, simple_cnn at 32 px)', machine, cmd)
-        atomic_write(out/'bench_cache_rounds.csv', pd.concat(frames).to_csv(index=False))
-        print(_md(c))
-    if 'onnx' in parts:
-        o = bench_onnx([c for c in cases if c.device == 'cpu'], n=32 if q else 256, bs=bs, reps=reps, log=log)
-        s = o.groupby(['case', 'engine'], sort=False).agg(img_s=('img_s', 'median'), max_abs_diff=('max_abs_diff', 'max'), reps=('rep', 'size')).reset_index()
-        s['ratio_to_eager'] = [r / s[(s.case == c) & (s.engine == 'pytorch eager')]['img_s'].iloc[0] for c, r in zip(s['case'], s['img_s'])]
-        write_table(s, out, 'bench_onnx', 'CPU inference: ONNX Runtime against PyTorch eager', machine, cmd)
-        print(_md(s))
-    import shutil; shutil.rmtree(work, ignore_errors=True)
-    print(f"written: {out.resolve()}")
-    return 0
+    work, machine, res = Path(tempfile.mkdtemp(prefix='imgclf-bench-')), machine_info(), {}  # the embedded images: not in `out`
+    try:
+        if 'loop' in todo: res['loop'] = _bench_loop_part(cs, ms, reps, bs, data, work, out, machine, command, log)
+        if 'cache' in todo: res['cache'] = _bench_cache_part(_parts_list(cache_data), quick, bs, cache_epochs, cache_reps, work, out, machine, command, log)
+        if 'onnx' in todo: res['onnx'] = _bench_onnx_part(cs, quick, bs, reps, out, machine, command, log)
+    finally: shutil.rmtree(work, ignore_errors=True)
+    for r in res.values(): print(_md(r))
+    return res
+
+def _parts_list(s:str)->list[str]: return [x.strip() for x in s.split(',') if x.strip()]

@@ -1,4 +1,4 @@
-"""`imgclf`: one command line for the whole flow. Each subcommand parses its options, calls the library, nothing else.
+"""`imgclf`: one command line for the whole flow. Each subcommand parses its options, calls the library and prints; the training options are generated from `TrainConfig`.
 
 Docs: https://image-classification.github.io/image_classification/cli.html.md"""
 
@@ -6,57 +6,53 @@ Docs: https://image-classification.github.io/image_classification/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #99989280
 from __future__ import annotations
-import argparse, dataclasses, sys, time, traceback, warnings
+import argparse, sys, traceback, warnings
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import yaml
 
-from .core import UserError
+from . import __version__
+from .core import UserError, atomic_write
+from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
 
 # %% auto #0
-__all__ = ['load_config', 'cmd_validate', 'config_from_args', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
-           'cmd_interpret', 'cmd_report', 'demo_recipes', 'cmd_demo', 'build_parser', 'save_resolved', 'main']
+__all__ = ['add_config_options', 'config_from_args', 'cmd_validate', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
+           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export',
+           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'main']
 
 # %% ../nbs/90_cli.ipynb #718e2253
-def load_config(path:str|Path)->dict:
-    "Read a YAML or JSON config file into a dict"
-    path = Path(path)
-    if not path.exists(): raise UserError(f"config file not found: {path}")
-    try: d = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e: raise UserError(f"config file {path} is not valid YAML/JSON: {str(e).splitlines()[0]}") from None
-    if not isinstance(d, dict): raise UserError(f"config file {path} must hold a mapping of option: value")
-    return {k.replace('-', '_'): v for k, v in d.items()}
-
-def _apply_config(sub:argparse.ArgumentParser, argv:list, extra_keys=())->argparse.Namespace:
+def _apply_config(sub:argparse.ArgumentParser, argv:list)->argparse.Namespace:
     "Parse `argv` with defaults from `--config`; flags given explicitly win"
     args = sub.parse_args(argv)
     if not getattr(args, 'config', None): return args
-    conf = load_config(args.config)
-    dests = {a.dest for a in sub._actions}
-    # a file written by `TrainConfig.save` names fields (stage_sizes), not flags (sizes): read them as the flags,
-    # so that a flag on the command line still wins over the file
-    alias = {field: flag for flag, field in _TRAIN_FLAGS.items() if field != flag and flag in dests}
-    conf = {alias.get(k, k): v for k, v in conf.items()}
-    known = dests | set(extra_keys() if callable(extra_keys) else extra_keys)
+    conf, dests = read_options(args.config), {a.dest for a in sub._actions}
+    conf = {k: v for k, v in conf.items() if k not in NOT_OPTIONS}  # a saved config.yaml holds the chooser's record: not an option
     for k in conf:
-        if k not in known: raise UserError(f"unknown key {k!r} in config file {args.config}")
-    flags = {a.dest: conf[a.dest] for a in sub._actions if a.dest in conf}
-    sub.set_defaults(**{k: v for k, v in flags.items()})
-    args = sub.parse_args(argv)
-    args._config_extra = {k: v for k, v in conf.items() if k not in flags}
-    return args
+        if k not in dests: raise UserError(f"unknown key {k!r} in config file {args.config}")
+    sub.set_defaults(**conf)
+    return sub.parse_args(argv)
 
 # %% ../nbs/90_cli.ipynb #b56e2741
 def _ints(s:str)->list[int]:
     try: return [int(x) for x in str(s).split(',') if x.strip()]
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
 
+def _strs(s:str)->list[str]: return [x.strip() for x in str(s).split(',') if x.strip()]
+
+def _mapping(s:str)->dict:
+    try: d = yaml.safe_load(s)
+    except yaml.YAMLError: d = None
+    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a YAML/JSON mapping such as '{{widths: [16, 32]}}', got {s!r}")
+    return d
+
 def _add_common(p:argparse.ArgumentParser):
     p.add_argument('--config', help="YAML or JSON file of option values; flags on the command line win")
     p.add_argument('--quiet', action='store_true', help="no progress bars (for logs)")
     p.add_argument('--debug', action='store_true', help="show the full traceback on errors")
 
-def _add_source(p:argparse.ArgumentParser):
+def _add_source(p:argparse.ArgumentParser, seed:bool=False):
+    "The data options: a folder or CSV, its columns, and the split (`seed`: add --seed, for commands without training options)"
     p.add_argument('source', help="a folder of class folders, a folder with train/ and valid/, or a CSV of path,label")
     p.add_argument('--root', help="folder the CSV's paths are relative to (default: the CSV's folder)")
     p.add_argument('--path-col', help="CSV column holding image paths (default: path, image_path, file, ...)")
@@ -64,10 +60,12 @@ def _add_source(p:argparse.ArgumentParser):
     p.add_argument('--split', default='stratified', choices=['stratified', 'random', 'group', 'column', 'none'],
                    help="how to pick validation rows (kept from the source when it has train/valid folders or a split column)")
     p.add_argument('--valid-pct', type=float, default=0.2, help="fraction of rows for validation")
-    p.add_argument('--seed', type=int, default=42, help="seed of training, and of the split unless --split-seed is given")
+    if seed: p.add_argument('--seed', type=int, default=42, help="seed of the split")
     p.add_argument('--split-seed', type=int, default=None, help="seed of the split (or k-fold folds) alone: runs with other training seeds share one split and one experiment folder")
 
-def _split_seed(args)->int: return args.seed if getattr(args, 'split_seed', None) is None else args.split_seed
+def _split_seed(args)->int:
+    if getattr(args, 'split_seed', None) is not None: return args.split_seed
+    return 42 if getattr(args, 'seed', None) is None else args.seed
 
 def _bars(args)->bool:
     "Progress bars unless --quiet, or when output goes to a log file rather than a terminal"
@@ -80,11 +78,48 @@ def _read_source(args, split=True):
     method = 'column' if 'split' in table and args.split != 'group' else args.split
     return split_table(table, method=method, valid_pct=args.valid_pct, seed=_split_seed(args))
 
+# %% ../nbs/90_cli.ipynb #bb1033f6
+def _argparse_kwargs(o:dict)->dict:
+    "How argparse reads option `o` of `config.option_fields`"
+    t, default = o['type'], o['default']
+    help = o['doc'] + ('' if default is None or 'None:' in o['doc'] else f" (default: {','.join(map(str, default)) if isinstance(default, list) else default})")
+    if o['choices']: return dict(type=type(o['choices'][0]), choices=o['choices'], help=help)
+    if t is bool: return dict(action=argparse.BooleanOptionalAction, help=help)
+    if t == list[int]: return dict(type=_ints, metavar='N,N', help=help)
+    if get_origin(t) is list: return dict(type=_strs, metavar='A,B', help=help)
+    if t is dict: return dict(type=_mapping, metavar='YAML', help=help)
+    return dict(type=t if t in (int, float, str) else str, help=help)
+
+def add_config_options(p:argparse.ArgumentParser, skip:tuple=())->list[str]:
+    "Add a flag per `TrainConfig` option (default None: not given) to `p`; return their names"
+    names = []
+    for o in option_fields():
+        if o['name'] in skip: continue
+        p.add_argument('--' + o['name'].replace('_', '-'), dest=o['name'], default=None, **_argparse_kwargs(o))
+        names.append(o['name'])
+    return names
+
+def config_from_args(
+    args:argparse.Namespace,     # parsed with `add_config_options`
+    base:TrainConfig|None=None,  # the recipe the given options change (default: `TrainConfig`'s defaults)
+)->TrainConfig:
+    "The `TrainConfig` of `base` with every option given on the command line (or in --config)"
+    d = base.to_dict() if base is not None else {}
+    d.update({o['name']: getattr(args, o['name']) for o in option_fields() if getattr(args, o['name'], None) is not None})
+    return TrainConfig.from_dict(d)
+
+def _check_names(cfg:TrainConfig):
+    "Fail on an unknown architecture or augmentation preset before any image is decoded"
+    from image_classification.models import arch_info
+    from image_classification.augment import aug_preset
+    if cfg.arch is not None: arch_info(cfg.arch)
+    if isinstance(cfg.aug, str): aug_preset(cfg.aug)
+
 # %% ../nbs/90_cli.ipynb #9013a8cf
 def _validate_args(p):
-    _add_source(p)
+    _add_source(p, seed=True)
     p.add_argument('--test', action='store_true', help="the source is an unlabelled test set (image paths only)")
-    p.add_argument('--workers', type=int, default=None, help="parallel decoders (default: one per core)")
+    p.add_argument('--workers', type=int, default=None, help="parallel decoders (default: twice the cores, at most 16)")
 
 def cmd_validate(args)->int:
     "Check a dataset before training"
@@ -95,102 +130,58 @@ def cmd_validate(args)->int:
     print(report.format())
     return 0 if report.ok else 2
 
-# %% ../nbs/90_cli.ipynb #77f06ba0
-def _recipe_args(p):
-    "The `TrainConfig` options, shared by `train` and `kfold`"
-    p.add_argument('--arch', default=None, help="architecture: vgg19_bn, resnet34, densenet121, efficientnet_b0, tf_efficientnet_lite0, simple_cnn or any timm name (default: chosen from the data)")
-    p.add_argument('--pretrained', action=argparse.BooleanOptionalAction, default=None, help="start from ImageNet weights; --no-pretrained: from scratch (default: pretrained if the architecture has weights)")
-    p.add_argument('--weights', help="weights file or folder for offline machines")
-    p.add_argument('--sizes', type=_ints, default=None, help="image size of each progressive-resizing stage, e.g. 32,64 (default: chosen from the data)")
-    p.add_argument('--epochs', type=_ints, default=None, help="epochs of each stage, e.g. 2,2 (default: chosen from the data size and --budget)")
-    p.add_argument('--freeze-epochs', type=int, default=None, help="epochs with the body frozen first (default: 1 if pretrained, else 0)")
-    p.add_argument('--lr', type=float, default=None, help="peak learning rate (default: lr_find's suggestion at each stage; 1e-2 when a small CNN is chosen)")
-    p.add_argument('--budget', default=None, help="time budget of a run, e.g. 90s, 10m: the chosen epochs fit it (default: no limit)")
-    p.add_argument('--class-weights', default=None, choices=['balanced', 'sample', 'none'], help="imbalanced classes: balanced loss weights, or sample (weighted sampling, every class equally often) (default: sample when classes are 3x imbalanced)")
-    p.add_argument('--compile', action='store_true', help="torch.compile the model (worth it on a GPU for long runs)")
-    p.add_argument('--wd', type=float, default=None, help="weight decay (default: fastai's)")
-    p.add_argument('--bs', type=int, default=None, help="batch size (default: 32 under 1,000 training images, else 64; 128 on a GPU above 20,000)")
-    p.add_argument('--opt', default='adamw', choices=['adam', 'adamw', 'sgd', 'adamax'], help="optimizer")
-    p.add_argument('--bn-eval', action='store_true', help="keep BatchNorm on its pretrained running statistics (helps pretrained models on data far from ImageNet)")
-    p.add_argument('--aug', default=None, help="augmentation preset: none, light, shift, default/fastai (aug_transforms), photo, randaugment, autoaugment, trivialaugment, sketch; combine with +, e.g. light+sketch (default: chosen from the images)")
-    p.add_argument('--mixup', type=float, default=None, help="MixUp alpha, e.g. 0.4 (off by default)")
-    p.add_argument('--cutmix', type=float, default=None, help="CutMix alpha, e.g. 1.0 (off by default; with --mixup, one of the two per batch)")
-    p.add_argument('--swa', type=float, default=None, help="stochastic weight averaging over the last stage from this epoch (a share of it if < 1, e.g. 0.75)")
-    p.add_argument('--swa-lr', type=float, default=None, help="SWA's constant learning rate (default: the one-cycle schedule)")
-    p.add_argument('--ema', type=float, default=None, help="exponential moving average of the weights with this decay, e.g. 0.999")
-    p.add_argument('--label-smoothing', type=float, default=0.0, help="label smoothing epsilon (0: plain cross-entropy)")
-    p.add_argument('--channels', type=int, default=None, choices=[1, 3], help="input channels (default: the architecture's)")
-    p.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16', 'fp16'], help="mixed precision on CUDA")
-    p.add_argument('--log', default='csv', help="loggers, comma-separated: csv, tensorboard, wandb")
-    p.add_argument('--export-pkl', action='store_true', help="also write fastai's export.pkl (a pickle: for trusted use only)")
+def _validated(args, split=True):
+    "The source's table, after `validate` (its report printed and exit status 2 when it is not usable)"
+    from image_classification.data import validate
+    table = _read_source(args, split=split)
+    report = validate(table, stratify=split and args.split == 'stratified', progress=_bars(args))
+    if not report.ok:
+        print(report.format())
+        raise SystemExit(2)
+    return table
 
+# %% ../nbs/90_cli.ipynb #77f06ba0
 def _train_args(p):
     _add_source(p)
-    _recipe_args(p)
+    add_config_options(p)
     p.add_argument('--out', default='runs/exp', help="experiment folder; each run gets a sub-folder")
     p.add_argument('--name', default=None, help="run name (default: the architecture)")
     p.add_argument('--resume', default=None, help="an interrupted run folder to finish")
     p.add_argument('--full', action='store_true', help="retrain on train+valid (the run has no validation score)")
 
-_TRAIN_FLAGS = dict(arch='arch', pretrained='pretrained', weights='weights', sizes='stage_sizes', epochs='stage_epochs',
-                    freeze_epochs='freeze_epochs', lr='lr', wd='wd', bs='bs', opt='opt', label_smoothing='label_smoothing',
-                    channels='channels', precision='precision', seed='seed', log='log', export_pkl='export_pkl', aug='aug', bn_eval='bn_eval',
-                    mixup='mixup', cutmix='cutmix', swa='swa', swa_lr='swa_lr', ema='ema', budget='budget', class_weights='class_weights',
-                    compile='compile')
-
-def config_from_args(args):
-    "The `TrainConfig` that flags and config file describe"
-    from image_classification.train import TrainConfig
-    d = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items()}
-    d['log'] = [s for s in str(d['log']).split(',') if s] if isinstance(d['log'], str) else d['log']
-    d.update(getattr(args, '_config_extra', {}) or {})
-    return TrainConfig.from_dict(d)
-
-def _check_arch(cfg):
-    "Fail on an unknown architecture before the images are decoded"
-    if cfg.arch is not None:
-        from image_classification.models import arch_info
-        arch_info(cfg.arch)
+def _print_metrics(run):
+    m = run.meta['metrics']
+    if not m: print(f"trained on train+valid: no validation score ({run.meta['seconds']:.0f} s)"); return
+    print(f"accuracy {m['accuracy']:.4f}  balanced accuracy {m.get('balanced_accuracy', float('nan')):.4f}  "
+          f"error rate {m['error_rate']:.4f}  macro F1 {m['macro_f1']:.4f}  ({run.meta['seconds']:.0f} s)")
 
 def cmd_train(args)->int:
     "Train one run"
-    from image_classification.data import validate
+    from image_classification.recipe import print_recipe
     from image_classification.train import train
     cfg = config_from_args(args)
-    _check_arch(cfg)
-    table = _read_source(args)
-    report = validate(table, stratify=args.split == 'stratified', progress=_bars(args))
-    if not report.ok:
-        print(report.format())
-        return 2
+    _check_names(cfg)
+    table = _validated(args)
     run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)
-    m, rec = run.meta['metrics'], run.meta.get('recipe')
-    if rec and args.quiet:  # without --quiet, train printed it before training
-        print("recipe chosen from the data:\n" + '\n'.join(f"  - {w}" for w in rec['reasons']))
+    rec = run.meta.get('recipe')
+    if rec and args.quiet: print_recipe(rec['reasons'])  # without --quiet, train printed it before training
     print(f"run: {run.folder}")
-    if m: print(f"accuracy {m['accuracy']:.4f}  balanced accuracy {m.get('balanced_accuracy', float('nan')):.4f}  error rate {m['error_rate']:.4f}  macro F1 {m['macro_f1']:.4f}  ({run.meta['seconds']:.0f} s)")
-    else: print(f"trained on train+valid: no validation score ({run.meta['seconds']:.0f} s)")
+    _print_metrics(run)
     return 0
 
 # %% ../nbs/90_cli.ipynb #bf0a10c3
 def _kfold_args(p):
     _add_source(p)
-    _recipe_args(p)
+    add_config_options(p)
     p.add_argument('--k', type=int, default=5, help="number of stratified (grouped, when the table has groups) folds")
     p.add_argument('--out', default='runs/kfold', help="the k-fold folder: one experiment per fold, oof_probs.npy, kfold.json")
 
 def cmd_kfold(args)->int:
     "Train one run per fold; out-of-fold probabilities and the CV accuracy"
-    from image_classification.data import validate
     from image_classification.kfold import kfold
     cfg = config_from_args(args)
-    _check_arch(cfg)
-    table = _read_source(args, split=False)
-    report = validate(table, progress=_bars(args))
-    if not report.ok:
-        print(report.format())
-        return 2
-    res = kfold(cfg, table, k=args.k, out=args.out, seed=_split_seed(args), quiet=args.quiet)
+    _check_names(cfg)
+    res = kfold(cfg, _validated(args, split=False), k=args.k, out=args.out, seed=_split_seed(args), quiet=args.quiet)
     print(res)
     print(f"written: {Path(args.out).resolve()} (kfold.json, oof_probs.npy, data.csv, fold*/)")
     return 0
@@ -210,7 +201,8 @@ def _predict_args(p):
 
 def cmd_predict(args)->int:
     "Predict a test set; write a submission CSV"
-    from image_classification.predict import predict, read_test_table
+    from image_classification.inference import read_test_table
+    from image_classification.predict import predict
     test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True)
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
                  recheck=args.recheck, tta_aug=args.tta_aug)
@@ -268,86 +260,147 @@ def cmd_report(args)->int:
 # %% ../nbs/90_cli.ipynb #3bfa972e
 def _demo_args(p):
     p.add_argument('--data', default='icons', choices=['icons', 'digits'], help="embedded dataset: procedural icons or sklearn's real digits")
-    p.add_argument('--out', default='runs/demo', help="experiment folder")
+    p.add_argument('--out', default='runs/demo', help="folder of the data, the experiment, the submission and the report")
     p.add_argument('--quick', action='store_true', help="a reduced run for CI: less data, fewer epochs")
     p.add_argument('--seed', type=int, default=42, help="seed of data, split and training")
 
-# %% ../nbs/90_cli.ipynb #b5c8a357
-def demo_recipes(quick:bool=False)->list:
-    "The demo's three architectures, each with two stages of progressive resizing"
-    from image_classification.train import TrainConfig
-    e = (lambda n: 1) if quick else (lambda n: n)
-    # lr_find's valley is 5-10x too low for these small from-scratch CNNs on the icons (see the train notebook's
-    # notes), so the scratch members get a fixed lr; the pretrained member keeps lr_find.
-    common = dict(bs=32, lr_find_iters=20 if quick else 60, aug='none')
-    return [
-        TrainConfig(arch='simple_cnn', pretrained=False, channels=1, stage_sizes=[32, 48], stage_epochs=[e(10), e(2)], lr=1e-2, **common),
-        TrainConfig(arch='tf_efficientnet_lite0', pretrained=True, bn_eval=True, channels=3, stage_sizes=[32, 64],
-                    stage_epochs=[e(3), e(1)], freeze_epochs=1, **common),
-        TrainConfig(arch='resnet34', pretrained=False, channels=1, stage_sizes=[32, 48], stage_epochs=[e(6), e(1)], lr=1e-2, **common),
-    ]
-
-def _demo_data(args, out:Path):
-    "The dataset table (split) and the held-back test table with its true labels"
-    from image_classification.datasets import make_icons, make_digits
-    from image_classification.data import read_table, split_table
-    data_dir = out/'data'/args.data
-    if args.data == 'icons':
-        root = make_icons(data_dir, n_per_class=20 if args.quick else 120, test_per_class=3 if args.quick else 20, seed=args.seed)
-        table = split_table(read_table(root), method='stratified', valid_pct=0.2, seed=args.seed)
-        test = read_table(Path(f'{root}_test')/'labels.csv')
-    else:
-        full = read_table(make_digits(data_dir))
-        if args.quick: full = full.groupby('label', group_keys=False).head(40)
-        held = split_table(full, method='stratified', valid_pct=0.15, seed=args.seed)  # the held-back test split
-        test = held[held.split == 'valid'].drop(columns='split').reset_index(drop=True)
-        test.attrs = dict(full.attrs)
-        rest = held[held.split == 'train'].drop(columns='split').reset_index(drop=True)
-        rest.attrs = dict(full.attrs)
-        table = split_table(rest, method='stratified', valid_pct=0.2, seed=args.seed)
-    return data_dir, table, test
-
 def cmd_demo(args)->int:
     "Run the whole pipeline offline on an embedded dataset"
-    import pandas as pd
-    from image_classification.data import validate
-    from image_classification.train import train
-    from image_classification.ensemble import ensemble_experiment
-    from image_classification.predict import predict
-    t0, out = time.time(), Path(args.out)
-    print(f"1. building the embedded {args.data} dataset in {out/'data'}")
-    data_dir, table, test = _demo_data(args, out)
-    print(f"   {len(table)} labelled images ({int((table.split == 'valid').sum())} for validation), {len(test)} held back as a test set")
-    print("2. validating every image")
-    report = validate(table, progress=_bars(args))
-    print(report.format())
-    if not report.ok: return 2
-    exp, rows = out/'experiment', []
-    for i, cfg in enumerate(demo_recipes(args.quick)):
-        cfg.seed = args.seed
-        print(f"3.{i + 1} training {cfg.arch} ({'pretrained' if cfg.pretrained else 'from scratch'}) at sizes {cfg.stage_sizes}, epochs {cfg.stage_epochs}")
-        run = train(cfg, table, out=exp, quiet=args.quiet)
-        rows.append(dict(member=cfg.arch, accuracy=run.meta['metrics']['accuracy'], macro_f1=run.meta['metrics']['macro_f1'],
-                         seconds=run.meta['seconds'], run=run.folder.name))
-        print(f"    validation accuracy {rows[-1]['accuracy']:.4f} in {rows[-1]['seconds']:.0f} s")
-    print("4. ensembling from the saved validation probabilities (weights cross-fitted: honest scores)")
-    ens = {m: ensemble_experiment(exp, m, save=True) for m in ('hard', 'weighted')}  # weighted last: its ensemble.json is kept
-    for m, e in ens.items(): rows.append(dict(member=f'ensemble ({m})', accuracy=e.accuracy, macro_f1=None, seconds=0.0, run=e.score.scored_on))
-    print(ens['weighted'].format())
-    sub = out/'submission.csv'
-    print(f"5. predicting the held-back test set with the weighted ensemble -> {sub}")
-    pred = predict(exp, test.drop(columns=['label']), out=sub, progress=_bars(args))
-    test_acc = float((pred['label'].astype(str).values == test['label'].astype(str).values).mean())
-    from image_classification.report import write_report
-    print(f"6. writing the report -> {exp/'report'}")
-    report_md = write_report(exp)
-    summary = pd.DataFrame(rows)
+    from image_classification.demo import demo
+    r = demo(args.data, args.out, quick=args.quick, seed=args.seed, quiet=args.quiet or not sys.stdout.isatty())
     print("\nSummary (validation accuracy; ensembles scored out-of-fold over the validation rows)")
-    print(summary.to_string(index=False, float_format=lambda x: f'{x:.4f}'))
-    print(f"\nheld-back test accuracy of the weighted ensemble: {test_acc:.4f} on {len(test)} images")
-    print(f"time taken: {time.time() - t0:.0f} s")
-    print(f"written: {out.resolve()}\n  data: {data_dir}\n  runs, results.csv, ensemble.json, ensemble.csv: {exp}\n  submission: {sub}"
-          f"\n  report: {report_md} and {report_md.parent/'report.html'}")
+    print(r['summary'].to_string(index=False, float_format=lambda x: f'{x:.4f}'))
+    print(f"\nheld-back test accuracy of the weighted ensemble: {r['test_accuracy']:.4f} on {r['n_test']} images")
+    print(f"time taken: {r['seconds']:.0f} s")
+    print(f"written: {Path(r['folder']).resolve()}\n  data: {Path(r['folder'])/'data'/args.data}\n  runs, results.csv, ensemble.json, "
+          f"ensemble.csv: {r['experiment']}\n  submission: {r['submission']}\n  report: {r['report']} and {Path(r['report']).parent/'report.html'}")
+    return 0
+
+def _auto_args(p):
+    _add_source(p, seed=True)
+    p.add_argument('--budget', default='10m', help="total training time, e.g. 90s, 10m, 1.5h; members share it")
+    p.add_argument('--members', type=int, default=None, help="number of recipes in the portfolio (default: 4)")
+    p.add_argument('--test', default=None, help="optional test folder or CSV: predict it with the ensemble into OUT/submission.csv")
+    p.add_argument('--out', default='runs/auto', help="experiment folder: one run per member, auto.csv, ensemble.json")
+    p.add_argument('--num-workers', type=int, default=None, help="DataLoader workers (default: one per core)")
+
+def cmd_auto(args)->int:
+    "Train a portfolio within the budget, ensemble it honestly, report members and ensemble"
+    from image_classification.core import parse_duration
+    from image_classification.auto import auto
+    budget = parse_duration(args.budget)  # a bad duration fails before the images are decoded
+    frame, ens = auto(_validated(args), budget, args.out, n_members=args.members, quiet=args.quiet, seed=args.seed, num_workers=args.num_workers)
+    print(frame.drop(columns=['run']).to_string(index=False, float_format=lambda x: f'{x:.4f}'))
+    if ens is not None: print(ens.format())
+    if args.test:
+        from image_classification.predict import predict
+        predict(args.out, args.test, out=Path(args.out)/'submission.csv', progress=_bars(args))
+        print(f"submission: {Path(args.out)/'submission.csv'}")
+    print(f"written: {args.out}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #b9ccebfd
+def _recheck_args(p):
+    p.add_argument('source', help="a k-fold folder (out-of-fold re-check), a run, or an experiment (its ensemble, else its best run)")
+    p.add_argument('--pairs', type=int, default=1, help="how many of the most confused (disjoint) pairs of classes get a specialist")
+    p.add_argument('--out', default='runs/recheck', help="the re-check folder: recheck.json, recheck.csv, pair*/ specialists")
+    p.add_argument('--valid-pct', type=float, default=0.2, help="share of a specialist's training rows that picks its best epoch")
+    p.description = (p.description or '') + ". Recipe options default to the source's own recipe; each one given replaces it."
+    add_config_options(p)
+
+def cmd_recheck(args)->int:
+    "Train specialists for the most confused pairs of a source; report accuracy before and after"
+    from image_classification.ensemble import load_probs_source
+    from image_classification.specialist import recheck, source_config
+    src = load_probs_source(args.source)
+    cfg = config_from_args(args, base=source_config(src))
+    if not args.quiet: print(f"main predictions: {src.note}; accuracy {src.accuracy:.4f}")
+    res = recheck(args.source, pairs=args.pairs, out=args.out, cfg=cfg, valid_pct=args.valid_pct, quiet=args.quiet, progress=_bars(args))
+    print(res)
+    for p in res.pairs:
+        print(f"  {p['classes'][0]} vs {p['classes'][1]}: {p['rows_in_pair']} rows predicted in the pair, "
+              f"accuracy there {p['pair_accuracy_before']:.4f} -> {p['pair_accuracy_after']:.4f}")
+    print(f"written: {Path(args.out).resolve()} (recheck.json, recheck.csv, recheck_probs.npy, pair*/)")
+    return 0
+
+def _pseudo_args(p):
+    _add_source(p)
+    p.add_argument('--source', dest='model', metavar='FOLDER', required=True, help="what labels the test images: a run, an experiment (its ensemble) or a k-fold folder trained on the training rows only")
+    p.add_argument('--test', required=True, help="the unlabelled test images: a folder, or a CSV with an image_path column")
+    p.add_argument('--threshold', type=float, default=0.95, help="pseudo-label test images predicted with at least this probability")
+    p.add_argument('--out', default='runs/pseudo', help="folder for pseudo.json, pseudo_rows.csv, baseline/ and pseudo/ experiments")
+    p.add_argument('--no-leak-check', action='store_true', help="skip decoding every image to refuse test images identical to validation images")
+    add_config_options(p)
+
+def cmd_pseudo(args)->int:
+    "Pseudo-label confident test images, retrain with the same recipe, report the change in validation accuracy"
+    from image_classification.inference import read_test_table
+    from image_classification.specialist import check_threshold, pseudo_label
+    check_threshold(args.threshold)  # before the minutes of checking and predicting
+    cfg = config_from_args(args)
+    table, test = _validated(args), read_test_table(args.test, test=True)
+    res = pseudo_label(cfg, table, test, args.model, threshold=args.threshold, out=args.out, quiet=args.quiet,
+                       check_leaks=not args.no_leak_check, progress=_bars(args))
+    print(res)
+    print(f"baseline: {res.before['run']}\nwith pseudo rows: {res.after['run']}")
+    print(f"written: {Path(args.out).resolve()} (pseudo.json, pseudo_rows.csv)")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #9c7ca2bc
+def _export_args(p):
+    p.add_argument('source', help="a run folder, an experiment folder with ensemble.json (exported as one graph), or a k-fold folder")
+    p.add_argument('--onnx', action='store_true', default=True, help="export to ONNX, checked with ONNX Runtime (the only format, so the default)")
+    p.add_argument('--out', help="the .onnx file to write (default: model.onnx in a run folder, ensemble.onnx in an experiment, kfold.onnx in a k-fold folder)")
+    p.add_argument('--size', type=int, help="input size of an ensemble's graph (default: its largest member's)")
+    p.add_argument('--opset', type=int, default=17, help="ONNX opset version")
+    p.add_argument('--no-check', dest='check', action='store_false', help="skip comparing ONNX Runtime with PyTorch after the export")
+
+def cmd_export(args)->int:
+    "Export a run or an ensemble to ONNX"
+    import time
+    from image_classification.predict import export_onnx
+    t0 = time.time()
+    info = export_onnx(args.source, args.out, args.size, args.opset, args.check)
+    args.out, p = str(info['path']), info['pipeline']  # where `main` writes export_config.yaml
+    if not args.quiet:
+        print(f"{len(info['members'])} member(s), {len(info['classes'])} classes, input {p['channels']}x{p['size']}x{p['size']} in [0, 1]"
+              + (f"; ONNX Runtime matches PyTorch within {info['max_abs_diff']:.1e}" if info['max_abs_diff'] is not None else '')
+              + f" ({time.time() - t0:.1f} s)")
+        inexact = [Path(m['run']).name for m in info['members'] if not m['exact']]
+        if inexact: print(f"approximated inside the graph (another size or channels than the input): {', '.join(inexact)}")
+    print(f"written: {Path(info['path']).resolve()}")
+    return 0
+
+_BENCH_PARTS = ('loop', 'cache', 'onnx')
+
+def _bench_args(p):
+    p.add_argument('--out', default='benchmarks/results', help="folder for bench_*.csv, bench_*.md and bench_config.yaml")
+    p.add_argument('--parts', default=','.join(_BENCH_PARTS), help="which benchmarks: loop (plain/fastai/kit), cache (cache vs per-item PIL), onnx")
+    p.add_argument('--cases', default=None, help="arch:size[:batches[:valid]], comma-separated (default: simple_cnn:32, resnet34:64, resnet34:128, efficientnet_b0:128)")
+    p.add_argument('--methods', default='plain,fastai,kit', help="loops to compare: plain, fastai, kit, and the fastai variants of bench.LOOP_METHODS")
+    p.add_argument('--reps', type=int, default=5, help="alternating rounds of every timing")
+    p.add_argument('--bs', type=int, default=64, help="batch size")
+    p.add_argument('--data', default='icons', choices=['icons', 'digits'], help="embedded dataset of the loop benchmark")
+    p.add_argument('--cache-data', default='icons,digits', help="datasets of the cache benchmark")
+    p.add_argument('--cache-epochs', type=int, default=10, help="epochs of the cache benchmark's recipe (simple_cnn at 32 px, lr 1e-2)")
+    p.add_argument('--cache-reps', type=int, default=3, help="rounds of the cache benchmark")
+    p.add_argument('--threads', type=int, default=None, help="torch and ONNX Runtime threads (default: one per core)")
+    p.add_argument('--no-gpu', action='store_true', help="skip the GPU case even when CUDA is present")
+    p.add_argument('--quick', action='store_true', help="a seconds-long smoke run: one tiny case, 1 round")
+
+def bench_command(args)->str:
+    "The `imgclf bench` command line of `args`: the options that differ from their defaults (but `--out`)"
+    p = argparse.ArgumentParser(); _bench_args(p)
+    flags = {a.dest: a for a in p._actions if a.option_strings and a.dest not in ('help', 'out')}
+    return ' '.join(['imgclf bench'] + [flags[k].option_strings[0] + ('' if v is True else f' {v}') for k, v in vars(args).items()
+                                        if k in flags and v != flags[k].default])
+
+def cmd_bench(args)->int:
+    "Time the loops, the cache and ONNX Runtime; write the tables"
+    from image_classification.bench import run_bench
+    opts = {k: v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug', 'out') and not k.startswith('_')}
+    run_bench(args.out, command=bench_command(args), log=None if args.quiet else (lambda s: print(s, flush=True)), **opts)
+    print(f"written: {Path(args.out).resolve()}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #a6b71c41
@@ -355,40 +408,29 @@ _COMMANDS = {
     'demo':     (_demo_args, cmd_demo, "run the whole pipeline offline on an embedded dataset"),
     'validate': (_validate_args, cmd_validate, "check every image of a dataset before training"),
     'train':    (_train_args, cmd_train, "train one run: lr_find, freeze epochs, progressive resizing"),
-    'auto':     ('image_classification.auto:auto_args', 'image_classification.auto:cmd_auto',
-                 "train a portfolio of recipes chosen from the data within a time budget, then ensemble them honestly"),
+    'auto':     (_auto_args, cmd_auto, "train a portfolio of recipes chosen from the data within a time budget, then ensemble them honestly"),
     'kfold':    (_kfold_args, cmd_kfold, "train one run per fold: out-of-fold probabilities and CV accuracy"),
     'ensemble': (_ensemble_args, cmd_ensemble, "combine an experiment's runs (weighted, equal, hard, selection, optimized), scored honestly"),
-    'recheck':  ('image_classification.specialist:recheck_args', 'image_classification.specialist:cmd_recheck',
-                 "train a binary re-check classifier for the most confused pair(s) and score it on unseen rows"),
-    'pseudo':   ('image_classification.specialist:pseudo_args', 'image_classification.specialist:cmd_pseudo',
-                 "pseudo-label confident test images, retrain, and report the change in validation accuracy"),
+    'recheck':  (_recheck_args, cmd_recheck, "train a binary re-check classifier for the most confused pair(s) and score it on unseen rows"),
+    'pseudo':   (_pseudo_args, cmd_pseudo, "pseudo-label confident test images, retrain, and report the change in validation accuracy"),
     'predict':  (_predict_args, cmd_predict, "predict a test set with a run, an ensemble or k-fold models; write a CSV"),
     'interpret':(_interpret_args, cmd_interpret, "figures and tables from saved probabilities: confusion matrix, top losses, per-class metrics, OOD gap"),
     'report':   (_report_args, cmd_report, "write REPORT.md and a self-contained report.html of an experiment"),
-    'export':   ('image_classification.predict:export_args', 'image_classification.predict:cmd_export',
-                 "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch"),
-    'bench':    ('image_classification.bench:bench_args', 'image_classification.bench:cmd_bench',
-                 "time a plain PyTorch loop, fastai and this kit side by side; inference img/s"),
+    'export':   (_export_args, cmd_export, "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch"),
+    'bench':    (_bench_args, cmd_bench, "time a plain PyTorch loop, fastai and this kit side by side; inference img/s"),
 }
-
-def _resolve(f):
-    "A function, or a 'module:function' string imported now (commands whose options live beside their code)"
-    if callable(f): return f
-    mod, name = f.split(':')
-    import importlib
-    return getattr(importlib.import_module(mod), name)
 
 def build_parser(
     only:str|None=None, # set up only this subcommand's options (the others get their name and help)
 )->tuple[argparse.ArgumentParser, dict]:
     "The `imgclf` parser and its subparsers by name"
     parser = argparse.ArgumentParser(prog='imgclf', description="A fastai transfer-learning kit for image classification.")
+    parser.add_argument('--version', action='version', version=f'imgclf (image_classification) {__version__}')
     sp = parser.add_subparsers(dest='command', metavar='COMMAND')
     subs = {}
     for name, (setup, _, help) in _COMMANDS.items():
         subs[name] = sp.add_parser(name, help=help, description=help)
-        if only is None or name == only: _resolve(setup)(subs[name]); _add_common(subs[name])
+        if only is None or name == only: setup(subs[name]); _add_common(subs[name])
     return parser, subs
 
 def save_resolved(args, name:str)->Path|None:
@@ -398,16 +440,16 @@ def save_resolved(args, name:str)->Path|None:
     out = Path(out)
     folder = out if out.is_dir() else out.parent if out.suffix else None
     if folder is None or not folder.is_dir() or (folder/f'{name}_config.yaml').exists(): return None
-    from image_classification.core import atomic_write
-    d = {k: v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug') and not k.startswith('_')}
-    d = {k: str(v) if isinstance(v, Path) else v for k, v in {**d, **(getattr(args, '_config_extra', None) or {})}.items()}
+    d = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug') and not k.startswith('_')}
     return atomic_write(folder/f'{name}_config.yaml', yaml.safe_dump(d, sort_keys=False))
 
-def _extra_keys(name:str)->set:
-    "Config-file keys a command takes beyond its flags: the `TrainConfig` fields for the commands that train"
-    if name not in ('train', 'kfold', 'auto', 'recheck', 'pseudo'): return set()
-    from image_classification.train import TrainConfig
-    return {f.name for f in dataclasses.fields(TrainConfig)} - {'callbacks'}
+def _run(name:str, sub:argparse.ArgumentParser, argv:list)->int:
+    "Parse and run command `name`; its exit status"
+    args = _apply_config(sub, argv)
+    try: code = _COMMANDS[name][1](args)
+    except SystemExit as e: code = e.code  # validation printed its report
+    if code == 0: save_resolved(args, name)
+    return code
 
 def main(argv:list|None=None)->int:
     "Run `imgclf`; return the exit status"
@@ -415,16 +457,12 @@ def main(argv:list|None=None)->int:
     warnings.filterwarnings('ignore', category=FutureWarning)  # library deprecation notes are not the user's business
     parser, subs = build_parser(only=argv[0] if argv else '')
     if not argv or argv[0] not in subs:
-        if argv and argv[0] in ('-h', '--help'): parser.print_help(); return 0
+        if argv and argv[0] in ('-h', '--help', '--version'): parser.parse_args(argv[:1]); return 0
         parser.print_usage(sys.stderr)
         print(f"imgclf: error: choose a command: {', '.join(subs)}" + (f" (not {argv[0]!r})" if argv else ''), file=sys.stderr)
         return 2
     name, debug = argv[0], '--debug' in argv
-    try:
-        args = _apply_config(subs[name], argv[1:], lambda: _extra_keys(name))  # TrainConfig is imported only for a config file
-        code = _resolve(_COMMANDS[name][1])(args)
-        if code == 0: save_resolved(args, name)
-        return code
+    try: return _run(name, subs[name], argv[1:])
     except UserError as e:
         if debug: traceback.print_exc()
         print(f"imgclf {name}: error: {e}", file=sys.stderr)

@@ -7,12 +7,13 @@ Docs: https://image-classification.github.io/image_classification/core.html.md""
 # %% ../nbs/00_core.ipynb #6a861fca
 from __future__ import annotations
 import hashlib, json, os, tempfile
+import numpy as np
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UserError', 'atomic_path', 'atomic_write', 'write_json', 'read_json', 'sha256_file', 'default_num_workers',
-           'parse_duration']
+__all__ = ['METRICS', 'UserError', 'atomic_path', 'atomic_write', 'write_json', 'read_json', 'sha256_file', 'default_num_workers',
+           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores']
 
 # %% ../nbs/00_core.ipynb #aee3fe74
 class UserError(Exception):
@@ -81,3 +82,31 @@ def parse_duration(
     units = {'s': 1, 'm': 60, 'h': 3600}
     try: return float(s[:-1]) * units[s[-1]] if s[-1] in units else float(s)
     except ValueError: raise UserError(f"bad duration {s!r}: use e.g. 90s, 10m or 1.5h") from None
+
+# %% ../nbs/00_core.ipynb #a9aba819
+def _pred_y(pred, y)->tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(pred)
+    return (p.argmax(1) if p.ndim == 2 else p).astype(int), np.asarray(y).astype(int).ravel()
+
+def accuracy(pred, y)->float:
+    "Share of rows whose predicted class (or most probable class) is `y`"
+    p, y = _pred_y(pred, y)
+    return float((p == y).mean()) if len(y) else float('nan')
+
+def balanced_accuracy(pred, y)->float:
+    "Mean recall of the classes present in `y`"
+    p, y = _pred_y(pred, y)
+    return float(np.mean([(p[y == c] == c).mean() for c in np.unique(y)])) if len(y) else float('nan')
+
+def macro_f1(pred, y)->float:
+    "Mean F1 of the classes present in `y` or in the predictions"
+    p, y = _pred_y(pred, y)
+    f1 = [2 * ((p == c) & (y == c)).sum() / ((p == c).sum() + (y == c).sum()) for c in np.union1d(p, y)]
+    return float(np.mean(f1)) if len(y) else float('nan')
+
+METRICS = {'accuracy': accuracy, 'balanced_accuracy': balanced_accuracy, 'macro_f1': macro_f1}
+
+def scores(pred, y)->dict:
+    "accuracy, error_rate, macro_f1 and balanced_accuracy of the predictions"
+    acc = accuracy(pred, y)
+    return dict(accuracy=acc, error_rate=1 - acc, macro_f1=macro_f1(pred, y), balanced_accuracy=balanced_accuracy(pred, y))

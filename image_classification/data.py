@@ -1,4 +1,4 @@
-"""The table, its splits, the one image loader, pre-flight validation, and DataLoaders at a size.
+"""The table, its splits and folds, the one image loader, and pre-flight validation.
 
 Docs: https://image-classification.github.io/image_classification/data.html.md"""
 
@@ -6,35 +6,25 @@ Docs: https://image-classification.github.io/image_classification/data.html.md""
 
 # %% ../nbs/10_data.ipynb #633cb789
 from __future__ import annotations
-import hashlib, io, os, random, re, warnings
+import hashlib, io, os, re, warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np, pandas as pd, torch
-import torch.nn.functional as F
+import numpy as np, pandas as pd
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from fastprogress.fastprogress import progress_bar
 from sklearn.model_selection import (GroupKFold, GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold,
                                      StratifiedShuffleSplit, train_test_split)
-from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, default_device
-from fastai.data.core import DataLoaders, TfmdDL
-from fastai.callback.data import WeightedDL
-from fastai.data.block import CategoryBlock, DataBlock
-from fastai.data.transforms import ColReader, Normalize
-from fastai.vision.core import PILImage, PILImageBW, image2tensor
-from fastai.vision.data import ImageBlock
-from fastai.vision.augment import Resize, Transform
-from .core import UserError, atomic_path, default_num_workers, read_json, write_json
+from fastai.vision.core import PILImage, PILImageBW
+from .core import UserError, atomic_path, read_json, write_json
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'IMAGENET_STATS', 'CACHE_MAX_BYTES', 'natural_key',
-           'is_image_file', 'image_files', 'classes_of', 'abs_paths', 'read_table', 'split_table', 'add_folds',
-           'fold_split', 'save_table', 'load_table', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB',
-           'PILImageGray', 'image_cls', 'stats_for', 'PathReader', 'valid_splitter', 'ExactSize', 'use_cache',
-           'clear_cache', 'decode_images', 'CachedDL', 'cached_dls', 'batch_tfms_for', 'item_size_for', 'data_block',
-           'balanced_weights', 'get_dls', 'ValidationReport', 'validate', 'validate_source']
+__all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'natural_key', 'is_image_file', 'image_files', 'classes_of',
+           'abs_paths', 'read_table', 'split_table', 'fold_ids', 'add_folds', 'fold_split', 'save_table', 'load_table',
+           'same_rows', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB', 'PILImageGray', 'image_cls',
+           'ValidationReport', 'validate', 'validate_source']
 
 # %% ../nbs/10_data.ipynb #602a0b15
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -304,27 +294,36 @@ def split_table(
     except ValueError as e: raise UserError(f"cannot make a {method} split: {str(e).splitlines()[0]}") from None
 
 # %% ../nbs/10_data.ipynb #1d1da9f1
+def fold_ids(
+    n:int,           # number of rows
+    k:int=5,         # number of folds
+    seed:int=42,     # shuffling seed
+    y=None,          # labels: folds stratified by them
+    groups=None,     # group ids: a group never straddles two folds
+)->np.ndarray:
+    "The fold (0..k-1) of each row, from scikit-learn's (stratified, grouped) k-fold splitters"
+    if k < 2: raise UserError(f"k must be 2 or more, not {k}")
+    if groups is not None and y is not None: kf = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
+    elif groups is not None: kf = GroupKFold(k)
+    elif y is not None: kf = StratifiedKFold(k, shuffle=True, random_state=seed)
+    else: kf = KFold(k, shuffle=True, random_state=seed)
+    fold = np.full(n, -1, dtype='int64')
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='The least populated class')
+            for i, (_, v) in enumerate(kf.split(np.zeros(n), y, groups)): fold[v] = i
+    except ValueError as e: raise UserError(f"cannot make {k} folds: {str(e).splitlines()[0]}") from None
+    return fold
+
 def add_folds(
     df:pd.DataFrame, # the table
     k:int=5,         # number of folds
     seed:int=42,     # random seed
 )->pd.DataFrame:
     "Copy of the table with a `fold` column (0..k-1), stratified and group-aware when possible"
-    if k < 2: raise UserError(f"k must be 2 or more, not {k}")
-    idx, labelled, grouped = np.arange(len(df)), 'label' in df, 'group' in df
-    y = _labels(df, 'folds') if labelled else None
-    g = _groups(df) if grouped else None
-    if grouped and labelled: kf = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
-    elif grouped: kf = GroupKFold(k)
-    elif labelled: kf = StratifiedKFold(k, shuffle=True, random_state=seed)
-    else: kf = KFold(k, shuffle=True, random_state=seed)
-    fold = np.full(len(df), -1, dtype='int64')
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='The least populated class')
-            for i, (_, v) in enumerate(kf.split(idx, y, g)): fold[v] = i
-    except ValueError as e: raise UserError(f"cannot make {k} folds: {str(e).splitlines()[0]}") from None
-    out = df.copy(); out['fold'] = fold; out.attrs = dict(df.attrs)
+    y = _labels(df, 'folds') if 'label' in df else None
+    g = _groups(df) if 'group' in df else None
+    out = df.copy(); out['fold'] = fold_ids(len(df), k, seed, y, g); out.attrs = dict(df.attrs)
     return out
 
 def fold_split(
@@ -364,6 +363,16 @@ def load_table(
         if t not in _PARSED_DTYPES: df[c] = df[c].astype(t)
     df.attrs = meta
     return df
+
+# %% ../nbs/10_data.ipynb #9adaae16
+def same_rows(
+    a:pd.DataFrame,                        # a table
+    b:pd.DataFrame,                        # another
+    cols:tuple=('path', 'label', 'split'), # the columns that must agree (those present in both)
+)->bool:
+    "Whether `a` and `b` have the same rows, in the same order, in `cols`"
+    cols = [c for c in cols if c in a and c in b]
+    return len(a) == len(b) and all((a[c].astype(str).to_numpy() == b[c].astype(str).to_numpy()).all() for c in cols)
 
 # %% ../nbs/10_data.ipynb #f50040dc
 class ImageError(UserError):
@@ -453,209 +462,6 @@ def image_cls(channels:int=3)->type:
     "The fastai image type for `channels` (1 or 3)"
     if channels not in (1, 3): raise UserError(f"channels must be 1 or 3, not {channels}")
     return PILImageGray if channels == 1 else PILImageRGB
-
-# %% ../nbs/10_data.ipynb #8af8cd5f
-IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-
-def stats_for(
-    channels:int=3,  # 1 or 3
-    stats=None,      # (mean, std) with 1 or 3 values each; None: ImageNet's
-)->tuple[list, list]:
-    "Normalization (mean, std) with one value per channel"
-    mean, std = (list(map(float, s)) for s in (stats or IMAGENET_STATS))
-    if len(mean) == channels: return mean, std
-    if channels == 1: return [sum(mean) / len(mean)], [sum(std) / len(std)]
-    if len(mean) == 1: return mean * channels, std * channels
-    raise UserError(f"stats have {len(mean)} values per channel but the images have {channels} channels")
-
-# %% ../nbs/10_data.ipynb #0c1570d8
-class PathReader:
-    "A table row's image path: `root/path` (an absolute `path` is kept)"
-    def __init__(self, root:str|Path): self.root = Path(root)
-    def __call__(self, row): return self.root/row['path']
-
-def valid_splitter(df:pd.DataFrame)->tuple[list, list]:
-    "fastai splitter: rows whose `split` is 'valid' are validation, in table order"
-    valid = (df['split'] == 'valid').to_numpy()
-    return np.flatnonzero(~valid).tolist(), np.flatnonzero(valid).tolist()
-
-class ExactSize(Transform):
-    "Batch transform that resizes images to `size` x `size` if they are another size"
-    order = 98  # after the augmentations, before Normalize (99)
-    def __init__(self, size:int):
-        super().__init__()
-        self.size = size
-    def encodes(self, x:TensorImage):
-        if tuple(x.shape[-2:]) == (self.size, self.size): return x
-        return F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
-
-# %% ../nbs/10_data.ipynb #e2d09b99
-CACHE_MAX_BYTES = 2 * 1024**3  # decoded uint8 images up to this size are cached by `get_dls(cache=None)`
-_DECODED:dict = {}              # (paths, file stamps, channels, side) -> uint8 tensor, the most recent first
-
-def use_cache(
-    n:int,                  # number of images
-    channels:int,           # 1 or 3
-    item_size:int,          # side of the decoded items
-    cache:bool|None=None,   # True or False: forced; None: when the decoded images fit `CACHE_MAX_BYTES`
-)->bool:
-    "Whether `get_dls` decodes the images once into memory"
-    return bool(cache) if cache is not None else n * channels * item_size**2 <= CACHE_MAX_BYTES
-
-def clear_cache():
-    "Forget every decoded image tensor"
-    _DECODED.clear()
-
-# %% ../nbs/10_data.ipynb #60fa6fb6
-def _stamps(paths:list)->tuple:
-    "(size, mtime) of each file, so a changed file is decoded again"
-    out = []
-    for p in paths:
-        try: st = os.stat(p); out.append((st.st_size, st.st_mtime_ns))
-        except OSError: out.append(None)
-    return tuple(out)
-
-def decode_images(
-    paths:list,                 # image files
-    channels:int=3,             # 1 or 3
-    item_size:int=32,           # side of the square items
-    n_workers:int|None=None,    # decoding threads (default: twice the cores, at most 16)
-)->torch.Tensor:
-    "Every image read by `load_image` and resized like a validation item, as one uint8 tensor `N x C x H x W`"
-    key = (tuple(map(str, paths)), _stamps(paths), channels, item_size)
-    if key in _DECODED: return _DECODED[key]
-    cls, resize = image_cls(channels), Resize(item_size)
-    out = torch.empty((len(paths), channels, item_size, item_size), dtype=torch.uint8)
-    def one(i): out[i] = image2tensor(resize(cls.create(paths[i]), split_idx=1))
-    with ThreadPoolExecutor(n_workers or min(16, 2 * (os.cpu_count() or 1))) as ex: list(ex.map(one, range(len(paths))))
-    _DECODED[key] = out
-    while len(_DECODED) > 1 and sum(t.numel() for t in _DECODED.values()) > CACHE_MAX_BYTES: _DECODED.pop(next(iter(_DECODED)))
-    return out
-
-# %% ../nbs/10_data.ipynb #7363daa3
-class CachedDL(TfmdDL):
-    "A fastai `TfmdDL` whose items are rows of a decoded uint8 tensor: one gather per batch, no per-item work"
-    def __init__(self, dataset=None, images=None, labels=None, rows=None, img_type=TensorImage, wgts=None, **kwargs):
-        self.images, self.labels, self.rows, self.img_type, self.wgts = images, labels, rows, img_type, wgts
-        super().__init__(dataset, **kwargs)
-
-    def get_idxs(self):
-        "Shuffled rows; with `wgts`, rows drawn with replacement in proportion to their weights (as fastai's `WeightedDL`)"
-        if self.wgts is None or not self.shuffle or not self.n: return super().get_idxs()
-        return self.rng.choices(range(self.n), weights=self.wgts, k=self.n)
-
-    def do_item(self, s): return 0 if s is None else s
-    def retain(self, res, b): return res
-    def create_batch(self, b):
-        # an empty loader (the valid one of a full=True run) must still describe its types to fastai's `_one_pass`
-        i = self.rows[torch.as_tensor(b, dtype=torch.long)] if len(self.rows) else self.rows[:0]
-        return self.img_type(self.images[i]), TensorCategory(self.labels[i])
-
-    def new(self, dataset=None, cls=None, **kwargs):
-        "Same dataset (or new rows): a `CachedDL`; another dataset, e.g. `test_dl`'s: a per-item `TfmdDL`"
-        if dataset is None or dataset is self.dataset or 'rows' in kwargs:
-            kw = dict(images=self.images, labels=self.labels, rows=self.rows, img_type=self.img_type,
-                      wgts=None if 'rows' in kwargs else self.wgts)
-            return super().new(dataset, cls, **{**kw, **kwargs})
-        return TfmdDL.new(self, dataset, cls or TfmdDL, **kwargs)
-
-# %% ../nbs/10_data.ipynb #39565521
-def cached_dls(
-    dblock:DataBlock,       # the `data_block` of the table
-    df:pd.DataFrame,        # the table, with its split
-    item_size:int,          # side of the decoded items (`item_size_for`)
-    channels:int,           # 1 or 3
-    bs:int=64,              # batch size
-    device=None,            # where batches go
-    shuffle:bool=True,      # shuffle the training set
-    drop_last:bool|None=None, # drop the last incomplete training batch (default: `shuffle`)
-    wgts=None,              # sampling weight of each training row (in `dsets.splits[0]` order); None: plain shuffling
-    **kwargs,               # passed to both `CachedDL`s
-)->DataLoaders:
-    "fastai DataLoaders of `dblock` whose images are decoded once by `decode_images`"
-    dsets = dblock.datasets(df)
-    images = decode_images(abs_paths(df), channels, item_size)
-    o2i = dsets.vocab.o2i  # looked up once: each `dsets.vocab` goes through fastai's attribute delegation
-    labels = torch.tensor([o2i[l] for l in df['label']], dtype=torch.long)
-    tfms = dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, num_workers=0, device=device, images=images,
-                labels=labels, img_type=TensorImageBW if channels == 1 else TensorImage, **kwargs)  # the types ToTensor gives
-    drop_last = shuffle if drop_last is None else drop_last
-    loaders = [CachedDL(dsets.subset(0), bs=bs, shuffle=shuffle, drop_last=drop_last, rows=torch.tensor(dsets.splits[0], dtype=torch.long), wgts=wgts, **tfms),
-               CachedDL(dsets.subset(1), bs=bs, shuffle=False, drop_last=False, rows=torch.tensor(dsets.splits[1], dtype=torch.long), **tfms)]
-    return DataLoaders(*loaders, device=device)
-
-# %% ../nbs/10_data.ipynb #b0ee4a62
-def batch_tfms_for(
-    size:int,               # final image size
-    aug='default',          # a preset name (see `augment.list_presets`), a list of batch transforms, or a function size -> list
-)->list:
-    "The batch augmentations for `aug` at `size`"
-    if isinstance(aug, str):
-        from image_classification.augment import aug_preset  # the presets live in `augment`, which imports this module
-        return list(aug_preset(aug)(size))
-    return list(aug(size) if callable(aug) else aug)
-
-def item_size_for(size:int, aug='default', presize:float=1.25)->int:
-    "Side of the items before batch augmentation: `int(size*presize)`, or `size` without augmentation"
-    return size if isinstance(aug, str) and aug == 'none' else int(size * presize)
-
-def data_block(
-    df:pd.DataFrame,            # the table
-    size:int,                   # image size of the batches (size x size)
-    channels:int=3,             # 1 (mode L) or 3 (RGB)
-    stats=None,                 # normalization (mean, std); None: ImageNet's (see `stats_for`)
-    aug='default',              # 'default', 'none', a list of batch transforms, or a function size -> list
-    presize:float=1.25,         # items are first resized to int(size*presize)
-    device=None,                # where `Normalize`'s statistics live (the batches' device)
-)->DataBlock:
-    "The fastai `DataBlock` behind `get_dls`: presizing, the table's split and classes, `load_image`"
-    item_size = item_size_for(size, aug, presize)
-    norm = Normalize.from_stats(*stats_for(channels, stats), cuda=False)
-    device = default_device() if device is None else device
-    norm.mean, norm.std = norm.mean.to(device), norm.std.to(device)
-    return DataBlock(blocks=(ImageBlock(cls=image_cls(channels)), CategoryBlock(vocab=classes_of(df), sort=False)),
-                     get_x=PathReader(df.attrs.get('root') or os.getcwd()), get_y=ColReader('label'),
-                     splitter=valid_splitter, item_tfms=Resize(item_size),
-                     batch_tfms=[*batch_tfms_for(size, aug), ExactSize(size), norm])
-
-def balanced_weights(
-    df:pd.DataFrame,   # the table, with a `split` column
-)->np.ndarray:
-    "Sampling weight of each training row, in table order: 1/(its class's count among the training rows)"
-    labels = df.loc[df['split'] != 'valid', 'label']
-    return (1. / labels.map(labels.value_counts())).to_numpy()
-
-def get_dls(
-    df:pd.DataFrame,            # the table, with a `split` column
-    size:int,                   # image size of the batches (size x size)
-    bs:int=64,                  # batch size
-    channels:int=3,             # 1 (mode L) or 3 (RGB)
-    stats=None,                 # normalization (mean, std); None: ImageNet's (see `stats_for`)
-    aug='default',              # 'default', 'none', a list of batch transforms, or a function size -> list
-    presize:float=1.25,         # items are first resized to int(size*presize)
-    num_workers:int|None=None,  # DataLoader workers (default `core.default_num_workers()`)
-    device=None,                # where batches (and batch transforms) go; default: fastai's default device
-    seed:int=42,                # seed of the shuffling
-    cache:bool|None=None,       # decode every image once into memory (see `use_cache`); None: when it fits `CACHE_MAX_BYTES`
-    balance:bool=False,         # draw training rows with probability 1/(their class's count): every class equally often
-    **kwargs,                   # passed to `DataBlock.dataloaders` (e.g. `drop_last`, `shuffle`)
-):
-    "fastai DataLoaders of the table at `size`, with presizing and the table's split"
-    if 'label' not in df: raise UserError("get_dls needs a labelled table (it has no label column)")
-    if 'split' not in df: raise UserError("the table has no split column: run split_table (or add_folds + fold_split) first")
-    unknown = np.flatnonzero(~df['label'].isin(classes_of(df)).to_numpy())
-    if len(unknown): raise UserError(f"{_where(df)(unknown[0])[1]}: label {df['label'].iloc[unknown[0]]!r} is not a class: run validate")
-    device = default_device() if device is None else torch.device(device)
-    dblock = data_block(df, size, channels, stats, aug, presize, device)
-    item_size = item_size_for(size, aug, presize)
-    wgts = balanced_weights(df) if balance else None
-    if use_cache(len(df), channels, item_size, cache): dls = cached_dls(dblock, df, item_size, channels, bs, device, wgts=wgts, **kwargs)
-    else:
-        nw = default_num_workers() if num_workers is None else num_workers
-        if wgts is not None: kwargs.update(dl_type=WeightedDL, dl_kwargs=({'wgts': wgts}, {}))  # fastai's weighted sampling
-        dls = dblock.dataloaders(df, bs=bs, num_workers=nw, device=device, **kwargs)
-    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
-    return dls
 
 # %% ../nbs/10_data.ipynb #5981ba21
 @dataclass(eq=False)

@@ -6,7 +6,6 @@ Docs: https://image-classification.github.io/image_classification/ensemble.html.
 
 # %% ../nbs/50_ensemble.ipynb #fe6653d7
 from __future__ import annotations
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,21 +15,22 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import softmax
-from sklearn.model_selection import StratifiedKFold
 
-from .core import UserError, read_json, write_json
-from .data import classes_of, load_table
-from .runs import jsonable, list_runs, read_meta, save_csv
+from .core import UserError, accuracy, read_json, write_json
+from .data import abs_paths, classes_of, fold_ids, load_table, same_rows
+from .runs import best_run, jsonable, list_runs, load_probs, read_meta, run_status, save_csv
+from .kfold import is_kfold, kfold_runs
 
 # %% auto #0
-__all__ = ['METHODS', 'FITTED', 'OPTIMISTIC', 'EPOCH_CAVEAT', 'PROBS_NAMES', 'ENSEMBLE_FORMAT', 'TABLE_COLS', 'check_method',
-           'vote_kind', 'stack_probs', 'norm_weights', 'combine', 'lex_argmax', 'hard_vote', 'check_labels',
-           'accuracy_of', 'log_loss_of', 'member_accuracies', 'accuracy_weights', 'caruana_weights', 'optimize_weights',
-           'check_threshold', 'selection_mask', 'select_members', 'fit_weights', 'fit_ensemble', 'predict_labels',
-           'make_folds', 'HonestScore', 'is_fitted', 'honest_score', 'align_classes', 'Member', 'MemberSet', 'rows_of',
-           'target_labels', 'is_kfold', 'load_members', 'EnsembleResult', 'ensemble_table', 'format_ensemble',
-           'ensemble_dict', 'save_ensemble', 'ensemble_experiment', 'read_ensemble', 'ensemble_probs',
-           'ensemble_labels']
+__all__ = ['METHODS', 'FITTED', 'OPTIMISTIC', 'EPOCH_CAVEAT', 'VOTES', 'PROBS_NAMES', 'ENSEMBLE_FORMAT', 'TABLE_COLS',
+           'check_method', 'vote_kind', 'stack_probs', 'norm_weights', 'combine', 'rank_classes', 'ensemble_vote',
+           'hard_vote', 'check_labels', 'log_loss_of', 'member_accuracies', 'accuracy_weights', 'caruana_weights',
+           'optimize_weights', 'check_threshold', 'selection_mask', 'select_members', 'fit_weights', 'fit_ensemble',
+           'predict_labels', 'make_folds', 'HonestScore', 'is_fitted', 'honest_score', 'align_classes', 'Member',
+           'MemberSet', 'rows_of', 'target_labels', 'load_members', 'EnsembleResult', 'ensemble_table',
+           'format_ensemble', 'ensemble_dict', 'save_ensemble', 'ensemble_experiment', 'read_ensemble',
+           'ensemble_probs', 'ensemble_labels', 'Source', 'folder_member', 'best_member', 'resolve_source',
+           'common_classes', 'ProbsSource', 'label_codes', 'load_probs_source']
 
 # %% ../nbs/50_ensemble.ipynb #e0513967
 METHODS = ('weighted', 'equal', 'hard', 'selection', 'optimized')
@@ -84,22 +84,37 @@ def combine(
     elif method != 'soft': raise UserError(f"combine method must be 'soft' or 'hard', not {method!r}")
     return np.einsum('m,mnc->nc', w, P)
 
-def lex_argmax(
-    first:np.ndarray,   # [n, c] primary scores
-    second:np.ndarray,  # [n, c] tie-break scores
-    decimals:int=9,     # values equal after rounding are ties
+def rank_classes(
+    scores:np.ndarray,             # [n, n_classes]
+    tiebreak:np.ndarray|None=None, # [n, n_classes] second key
+    decimals:int=9,                # values equal after rounding are ties
 )->np.ndarray:
-    "Per row, the column with the largest `first`; ties to the largest `second`, then to the lowest index"
-    first = np.round(first, decimals)
-    second = np.where(first == first.max(1, keepdims=True), np.round(second, decimals), -np.inf)
-    return second.argmax(1)
+    "Class indices of each row, best first: by `scores`, then `tiebreak`, then the lower index"
+    s = np.round(np.asarray(scores, dtype=np.float64), decimals)
+    t = np.zeros_like(s) if tiebreak is None else np.round(np.asarray(tiebreak, dtype=np.float64), decimals)
+    n, c = s.shape
+    return np.lexsort((np.broadcast_to(-np.arange(c), (n, c)), t, s), axis=-1)[:, ::-1]
+
+VOTES = ('mean', 'hard')
+
+def ensemble_vote(
+    probs_list,         # members' probabilities (see `stack_probs`), one class order
+    weights=None,       # one weight per member; None: equal
+    vote:str='mean',    # 'mean': weighted mean probability; 'hard': weighted share of the votes
+)->tuple[np.ndarray, np.ndarray]:
+    "(scores, ranking): the combined members, and each row's classes best first (`rank_classes`)"
+    if vote not in VOTES: raise UserError(f"vote must be one of {', '.join(VOTES)}, not {vote!r}")
+    soft = combine(probs_list, weights, 'soft')
+    if vote == 'mean': return soft.astype(np.float32), rank_classes(soft)
+    hard = combine(probs_list, weights, 'hard')
+    return hard.astype(np.float32), rank_classes(hard, soft)
 
 def hard_vote(
     probs_list,    # members' probabilities (see `stack_probs`)
     weights=None,  # votes per member; None: one each
 )->np.ndarray:
     "Majority-vote labels; ties broken by summed probability, then by the lowest class index"
-    return lex_argmax(combine(probs_list, weights, 'hard'), combine(probs_list, weights, 'soft'))
+    return ensemble_vote(probs_list, weights, 'hard')[1][:, 0]
 
 # %% ../nbs/50_ensemble.ipynb #4fc060ca
 def check_labels(
@@ -111,10 +126,6 @@ def check_labels(
     if len(y) != P.shape[1]: raise UserError(f"{len(y)} labels for {P.shape[1]} rows of probabilities")
     if len(y) and (y.min() < 0 or y.max() >= P.shape[2]): raise UserError(f"labels must be class indices in [0, {P.shape[2]})")
     return y
-
-def accuracy_of(probs:np.ndarray, y)->float:
-    "Share of rows whose most probable class is `y`"
-    return float((np.asarray(probs).argmax(1) == np.asarray(y)).mean())
 
 def log_loss_of(probs:np.ndarray, y, eps:float=1e-15)->float:
     "Mean negative log-probability of the true class"
@@ -135,7 +146,7 @@ def accuracy_weights(probs_list, y)->np.ndarray:
 # %% ../nbs/50_ensemble.ipynb #07328d12
 def _ens_score(probs:np.ndarray, y:np.ndarray)->tuple:
     "Larger is better: accuracy, then negative log-loss"
-    return accuracy_of(probs, y), -log_loss_of(probs, y)
+    return accuracy(probs, y), -log_loss_of(probs, y)
 
 def caruana_weights(
     probs_list,           # members' probabilities on the fit rows
@@ -260,15 +271,11 @@ def make_folds(
     n_splits:int=5,     # folds wanted
     seed:int=0,         # shuffling seed
 )->np.ndarray:
-    "The fold of each row: stratified, at most as many folds as the largest class has rows"
+    "The fold of each row (`data.fold_ids`, stratified), at most as many folds as the largest class has rows"
     y = np.asarray(y).astype(int)
     k = min(int(n_splits), int(np.bincount(y).max()) if len(y) else 0)
     if k < 2: raise UserError(f"cross-fitting the weights needs at least 2 rows of some class and n_splits >= 2 (rows: {len(y)}, n_splits: {n_splits})")
-    folds = np.zeros(len(y), dtype=int)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='The least populated class')
-        for f, (_, idx) in enumerate(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)): folds[idx] = f
-    return folds
+    return fold_ids(len(y), k, seed, y=y)
 
 # %% ../nbs/50_ensemble.ipynb #79c4f659
 @dataclass
@@ -354,12 +361,13 @@ def align_classes(
 # %% ../nbs/50_ensemble.ipynb #a235d525
 @dataclass
 class Member:
-    "One ensemble member: its probabilities on the shared rows, in the ensemble's class order"
+    "A run or k-fold folder in an ensemble or a prediction: its class order, weight and (once loaded) probabilities"
     name: str
     arch: str
-    probs: np.ndarray = field(repr=False)
-    classes: list                # the member's own class order (its model's outputs)
+    probs: np.ndarray|None = field(default=None, repr=False)  # on the shared rows, in the ensemble's class order
+    classes: list = field(default_factory=list)  # the member's own class order (its model's outputs)
     folder: Path|None = None
+    weight: float = 1.0
 
 @dataclass
 class MemberSet:
@@ -399,8 +407,6 @@ def target_labels(
     return codes.astype(int)
 
 # %% ../nbs/50_ensemble.ipynb #ae1f8a24
-def is_kfold(folder:Path)->bool: return (Path(folder)/'kfold.json').is_file()
-
 def _candidates(exp_dir:Path)->list[Path]:
     "The run folders of `exp_dir`, oldest first, then its k-fold folders by name"
     if is_kfold(exp_dir):
@@ -422,14 +428,12 @@ def _describe(folder:Path, probs_name:str)->tuple[dict, str|None]:
         reason = None if probs_name == 'oof_probs' else "k-fold folder: it has out-of-fold probabilities (use probs_name='oof_probs')"
     else:
         info = read_meta(folder)
-        if info.get('status') != 'finished': reason = f"status {info.get('status')!r}"
+        status = run_status(folder)
+        if status != 'finished': reason = f"status {status!r}"
         elif info.get('full_train'): reason = 'full-train run: no validation probabilities'
         else: reason = None
     if reason is None and not (folder/f'{probs_name}.npy').is_file(): reason = f'no {probs_name}.npy'
     return dict(arch=str(info.get('arch')), classes=list(info['classes'])), reason
-
-def _same_rows(a:pd.DataFrame, b:pd.DataFrame)->bool:
-    return len(a) == len(b) and all((a[c].astype(str).to_numpy() == b[c].astype(str).to_numpy()).all() for c in ('path', 'label'))
 
 # %% ../nbs/50_ensemble.ipynb #ab65487b
 def load_members(
@@ -458,7 +462,7 @@ def load_members(
         if src not in tables: tables[src] = load_table(src)
         rows = rows_of(tables[src], probs_name)
         if ref is None: ref = (tables[src], rows, what)
-        elif not _same_rows(rows, ref[1]): raise UserError(f"{what} describes other rows than {ref[2]}: members must share one table and split")
+        elif not same_rows(rows, ref[1], ('path', 'label')): raise UserError(f"{what} describes other rows than {ref[2]}: members must share one table and split")
         probs = np.load(f/f'{probs_name}.npy', allow_pickle=False)
         if len(probs) != len(rows): raise UserError(f"{what}: {probs_name}.npy has {len(probs)} rows, but its table has {len(rows)} {PROBS_NAMES[probs_name]} rows")
         members.append(Member(f.name, info['arch'], align_classes(probs, info['classes'], classes_of(ref[0]), what), info['classes'], f))
@@ -615,3 +619,185 @@ def ensemble_labels(
     spec = read_ensemble(source)
     probs, w = _active_probs(spec, probs_list)
     return predict_labels(probs, w, spec['method'])
+
+# %% ../nbs/50_ensemble.ipynb #3facae7f
+@dataclass
+class Source:
+    "What a prediction source stands for: its members (with their weights) and how they vote"
+    kind: str                 # 'run', 'runs', 'kfold', 'ensemble' or 'best run'
+    members: list             # `Member`s, probabilities not loaded
+    vote: str = 'mean'        # 'mean' or 'hard'
+    folder: Path|None = None  # the k-fold's, ensemble's or experiment's folder
+    @property
+    def folders(self)->list[Path]: return [m.folder for m in self.members]
+    @property
+    def weights(self)->list[float]: return [m.weight for m in self.members]
+
+def folder_member(
+    path:str|Path,   # a run or k-fold folder
+    where:str='',    # what names it, for errors
+)->Member:
+    "The `Member` a run or k-fold folder stands for: name, architecture, class order"
+    folder = Path(path)
+    if not folder.is_dir(): raise UserError(f"{where}no such run folder: {path}")
+    if is_kfold(folder): info = read_json(folder/'kfold.json')
+    elif (folder/'model.json').is_file(): info = read_meta(folder)
+    else: raise UserError(f"{where}{path} is neither a run folder (model.json) nor a k-fold folder (kfold.json)")
+    return Member(folder.name, str(info.get('arch')), None, list(info['classes']), folder)
+
+def _saved_ensemble(folder:Path, vote:str|None)->Source:
+    "The members of `folder/ensemble.json` with a weight above 0"
+    path, spec = folder/'ensemble.json', read_ensemble(folder)
+    members = []
+    for m in spec.get('members') or []:
+        w = float(m.get('weight', 1.0))
+        if 'run_id' not in m or w < 0: raise UserError(f"{path}: a member needs a run_id and a weight of 0 or more: {m}")
+        if w == 0: continue  # not selected
+        member = folder_member(folder/m['run_id'] if (folder/m['run_id']).exists() else Path(m['run_id']), f"{path}: ")
+        member.weight = 1.0 if spec['method'] in ('equal', 'hard') else w  # equal votes among the selected
+        members.append(member)
+    if not members: raise UserError(f"{path}: no member has a weight above 0")
+    return Source('ensemble', members, vote or ('hard' if spec['method'] == 'hard' else 'mean'), folder)
+
+def best_member(exp_dir:str|Path)->Path:
+    "An experiment's best run (`runs.best_run`), else its k-fold folder with the best out-of-fold accuracy"
+    exp_dir = Path(exp_dir)
+    if (run := best_run(exp_dir)) is not None: return run
+    kf = [(read_json(f/'kfold.json').get('oof_accuracy', 0), f) for f in sorted(exp_dir.iterdir()) if is_kfold(f)]
+    if not kf: raise UserError(f"{exp_dir} has no finished run with validation probabilities, no k-fold folder and no ensemble.json: "
+                               "name a run folder")
+    return max(kf, key=lambda af: af[0])[1]
+
+def resolve_source(
+    source,               # a run, k-fold or experiment folder, or a list of run/k-fold folders
+    vote:str|None=None,   # 'mean' or 'hard'; None: 'hard' for a 'hard' ensemble, else 'mean'
+)->Source:
+    "The members (and their weights and vote) a prediction source stands for"
+    if vote is not None and vote not in VOTES: raise UserError(f"vote must be one of {', '.join(VOTES)}, not {vote!r}")
+    if isinstance(source, (list, tuple)):
+        if not source: raise UserError("no runs to predict with")
+        return Source('runs', [folder_member(s) for s in source], vote or 'mean')
+    folder = Path(source)
+    if not folder.is_dir(): raise UserError(f"no such run, ensemble or k-fold folder: {source}")
+    if (folder/'model.json').is_file(): return Source('run', [folder_member(folder)], vote or 'mean')
+    if is_kfold(folder): return Source('kfold', [folder_member(f) for f in kfold_runs(folder)], vote or 'mean', folder)
+    if (folder/'ensemble.json').is_file(): return _saved_ensemble(folder, vote)
+    return Source('best run', [folder_member(best_member(folder))], vote or 'mean', folder)
+
+def common_classes(
+    members:list,           # `Member`s
+    classes:list|None=None, # the order wanted; None: the first member's
+)->list[str]:
+    "The class order of a combined prediction; a `UserError` naming a member that knows other classes"
+    want = [str(c) for c in classes] if classes is not None else list(members[0].classes)
+    ref = 'the classes given' if classes is not None else str(members[0].folder or members[0].name)
+    for m in members:
+        if sorted(map(str, m.classes)) != sorted(want):
+            miss, extra = [c for c in want if c not in m.classes], [c for c in m.classes if c not in want]
+            raise UserError(f"{m.folder or m.name} has another class list than {ref}: missing {miss or 'none'}, extra {extra or 'none'} "
+                            "(members must share one class list)")
+    return want
+
+# %% ../nbs/50_ensemble.ipynb #e61ce8da
+@dataclass
+class ProbsSource:
+    "Saved probabilities with the table rows, true labels and class names they belong to"
+    probs: np.ndarray        # [n_rows, n_classes]; a hard-voting ensemble's vote shares
+    y: np.ndarray            # true class index of each row
+    classes: list            # class names, in column order
+    rows: pd.DataFrame       # the table rows, in the order of `probs` (attrs: root, classes)
+    kind: str                # 'run', 'k-fold', 'ensemble' or 'ood'
+    folder: Path             # the run, k-fold or experiment folder
+    note: str = ''           # which rows these are, and how honest a score on them is
+    runs: list = field(default_factory=list)   # run folders behind the probabilities (for training curves)
+    labels: np.ndarray|None = field(default=None, repr=False)  # predicted class per row when not the argmax (hard voting)
+    @property
+    def pred(self)->np.ndarray: return self.probs.argmax(1) if self.labels is None else self.labels
+    @property
+    def accuracy(self)->float: return accuracy(self.pred, self.y)
+    @property
+    def paths(self)->list[Path]: return abs_paths(self.rows)
+    def __repr__(self): return f"ProbsSource({self.kind!r}, {self.folder.name!r}, {len(self.y)} rows, accuracy {self.accuracy:.4f})"
+
+# %% ../nbs/50_ensemble.ipynb #018ec3b7
+def label_codes(
+    rows:pd.DataFrame,  # table rows with `path` and `label`
+    classes:list,       # class names, in column order
+    where:str='table',  # named in the error
+)->np.ndarray:
+    "The class index of each row's label; a `UserError` naming the first unknown label"
+    if 'label' not in rows: raise UserError(f"the {where} has no labels: interpretation needs the true class of every row")
+    codes = pd.Categorical(rows['label'].astype(str), categories=[str(c) for c in classes]).codes
+    bad = np.flatnonzero(codes < 0)
+    if len(bad): raise UserError(f"{where} row {bad[0]} ({rows['path'].iloc[bad[0]]}): label {rows['label'].iloc[bad[0]]!r} "
+                                 f"is not one of the classes {list(classes)}")
+    return codes.astype(int)
+
+def _valid_rows(table:pd.DataFrame, probs_name:str='valid_probs')->pd.DataFrame:
+    "The rows saved probabilities describe, renumbered from 0, with the table's attrs"
+    rows = rows_of(table, probs_name).reset_index(drop=True)
+    rows.attrs = dict(table.attrs)
+    return rows
+
+# %% ../nbs/50_ensemble.ipynb #3ebd6bd9
+def _check_rows(probs:np.ndarray, rows:pd.DataFrame, what:str):
+    if len(probs) != len(rows): raise UserError(f"{what} has {len(probs)} rows of probabilities, but its table has {len(rows)} rows")
+
+def _run_probs(folder:Path)->ProbsSource:
+    meta = read_meta(folder)
+    if meta.get('full_train'): raise UserError(f"run {folder} was trained on train+valid: it has no validation probabilities to interpret")
+    probs = load_probs(folder, 'valid_probs')
+    if probs is None: raise UserError(f"run {folder} has no valid_probs.npy")
+    rows = _valid_rows(load_table(folder.parent))
+    _check_rows(probs, rows, f"run {folder}")
+    return ProbsSource(probs, label_codes(rows, meta['classes']), list(meta['classes']), rows, 'run', folder,
+                       f"the {len(rows)} validation rows of {folder.parent.name}/data.csv", [folder])
+
+def _kfold_probs(folder:Path)->ProbsSource:
+    info = read_json(folder/'kfold.json')
+    probs, rows = np.load(folder/'oof_probs.npy', allow_pickle=False), _valid_rows(load_table(folder), 'oof_probs')
+    _check_rows(probs, rows, f"k-fold folder {folder}")
+    return ProbsSource(probs, label_codes(rows, info['classes']), list(info['classes']), rows, 'k-fold', folder,
+                       f"out-of-fold: each of the {len(rows)} rows predicted by the one of {info['k']} fold models that did not train on it",
+                       kfold_runs(folder))
+
+# %% ../nbs/50_ensemble.ipynb #cd7eb4c4
+def _member_runs(folder:Path)->list[Path]:
+    "The run folders behind an ensemble member: the run, or a k-fold folder's fold runs"
+    return kfold_runs(folder) if is_kfold(folder) else [folder]
+
+def _ensemble_probs(folder:Path, honest:bool=True)->ProbsSource:
+    spec = read_ensemble(folder)
+    ms = load_members(folder, runs=[m['run_id'] for m in spec['members']], probs_name=spec['probs_name'])
+    params = dict(spec.get('params') or {})
+    n_splits, seed = params.pop('n_splits', 5), params.pop('seed', 0)
+    score = honest_score(spec['method'], ms.probs, ms.y, archs=ms.archs, threshold=spec.get('threshold'),
+                         n_splits=n_splits, seed=seed, rows=ms.rows, **params)
+    if not np.isclose(score.accuracy, spec['accuracy']):
+        raise UserError(f"{folder/'ensemble.json'} says accuracy {spec['accuracy']:.4f}, but its members' saved probabilities give "
+                        f"{score.accuracy:.4f}: a member changed since; run `imgclf ensemble` again")
+    first = ms.members[0].folder
+    rows = _valid_rows(load_table(first if is_kfold(first) else folder), ms.probs_name)
+    active = [m for m, w in zip(ms.members, score.weights) if w > 0]
+    runs = [r for m in active for r in _member_runs(m.folder)]
+    hard = ' (hard voting: the probabilities are vote shares)' if spec['method'] == 'hard' else ''
+    if honest: return ProbsSource(score.probs, ms.y, ms.classes, rows, 'ensemble', folder, score.scored_on + hard, runs, score.labels)
+    probs_list = {m.name: m.probs for m in ms.members}
+    labels = predict_labels([m.probs for m in ms.members], score.weights, spec['method'])
+    return ProbsSource(ensemble_probs(spec, probs_list), ms.y, ms.classes, rows, 'ensemble', folder,
+                       f"saved weights on all {len(rows)} {ms.rows} rows: {OPTIMISTIC}{hard}", runs, labels)
+
+# %% ../nbs/50_ensemble.ipynb #1a5b962e
+def load_probs_source(
+    path:str|Path,      # a run, k-fold or experiment folder
+    honest:bool=True,   # for an ensemble: out-of-fold probabilities (else those of the saved weights: optimistic)
+)->ProbsSource:
+    "The saved probabilities of a run, k-fold, ensemble or (best run of an) experiment, with their rows and labels"
+    path = Path(path)
+    if not path.is_dir(): raise UserError(f"no such run, k-fold or experiment folder: {path}")
+    if (path/'model.json').is_file(): return _run_probs(path)
+    if is_kfold(path): return _kfold_probs(path)
+    if (path/'ensemble.json').is_file(): return _ensemble_probs(path, honest)
+    src = load_probs_source(best_member(path))
+    src.note += f" (the best run of {path.name}, which has no ensemble.json)"
+    return src

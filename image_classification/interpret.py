@@ -18,132 +18,16 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from .core import UserError, atomic_path, read_json, write_json
 from .data import abs_paths, load_image, load_table, read_table
-from .ensemble import (OPTIMISTIC, ensemble_probs, honest_score, is_kfold, load_members,
-                                           predict_labels, read_ensemble, rows_of)
 from .runs import jsonable, list_runs, load_probs, read_meta
+from .ensemble import ProbsSource, label_codes, load_probs_source
+from .inference import read_test_table, source_probs
 
 # %% auto #0
-__all__ = ['STYLES', 'ProbsSource', 'label_codes', 'best_run', 'load_probs_source', 'confusion', 'confused_classes',
-           'save_figure', 'plot_confusion', 'most_confused', 'top_losses', 'plot_top_losses', 'per_class_metrics',
-           'class_accuracy', 'plot_class_accuracy', 'plot_history', 'lr_find_plots', 'reliability', 'plot_reliability',
-           'save_table_csv', 'summarize', 'write_interpretation', 'restyle_images', 'OODResult', 'ood_summary',
-           'ood_per_class', 'ood_evaluate', 'plot_ood_per_class', 'write_ood', 'ood_report', 'interpret_source']
-
-# %% ../nbs/60_interpret.ipynb #e61ce8da
-@dataclass
-class ProbsSource:
-    "Saved probabilities with the table rows, true labels and class names they belong to"
-    probs: np.ndarray        # [n_rows, n_classes]; a hard-voting ensemble's vote shares
-    y: np.ndarray            # true class index of each row
-    classes: list            # class names, in column order
-    rows: pd.DataFrame       # the table rows, in the order of `probs` (attrs: root, classes)
-    kind: str                # 'run', 'k-fold', 'ensemble' or 'ood'
-    folder: Path             # the run, k-fold or experiment folder
-    note: str = ''           # which rows these are, and how honest a score on them is
-    runs: list = field(default_factory=list)   # run folders behind the probabilities (for training curves)
-    labels: np.ndarray|None = field(default=None, repr=False)  # predicted class per row when not the argmax (hard voting)
-    @property
-    def pred(self)->np.ndarray: return self.probs.argmax(1) if self.labels is None else self.labels
-    @property
-    def accuracy(self)->float: return float((self.pred == self.y).mean())
-    @property
-    def paths(self)->list[Path]: return abs_paths(self.rows)
-    def __repr__(self): return f"ProbsSource({self.kind!r}, {self.folder.name!r}, {len(self.y)} rows, accuracy {self.accuracy:.4f})"
-
-# %% ../nbs/60_interpret.ipynb #018ec3b7
-def label_codes(
-    rows:pd.DataFrame,  # table rows with `path` and `label`
-    classes:list,       # class names, in column order
-    where:str='table',  # named in the error
-)->np.ndarray:
-    "The class index of each row's label; a `UserError` naming the first unknown label"
-    if 'label' not in rows: raise UserError(f"the {where} has no labels: interpretation needs the true class of every row")
-    codes = pd.Categorical(rows['label'].astype(str), categories=[str(c) for c in classes]).codes
-    bad = np.flatnonzero(codes < 0)
-    if len(bad): raise UserError(f"{where} row {bad[0]} ({rows['path'].iloc[bad[0]]}): label {rows['label'].iloc[bad[0]]!r} "
-                                 f"is not one of the classes {list(classes)}")
-    return codes.astype(int)
-
-def _valid_rows(table:pd.DataFrame, probs_name:str='valid_probs')->pd.DataFrame:
-    "The rows saved probabilities describe, renumbered from 0, with the table's attrs"
-    rows = rows_of(table, probs_name).reset_index(drop=True)
-    rows.attrs = dict(table.attrs)
-    return rows
-
-# %% ../nbs/60_interpret.ipynb #3ebd6bd9
-def _check_rows(probs:np.ndarray, rows:pd.DataFrame, what:str):
-    if len(probs) != len(rows): raise UserError(f"{what} has {len(probs)} rows of probabilities, but its table has {len(rows)} rows")
-
-def _run_source(folder:Path)->ProbsSource:
-    meta = read_meta(folder)
-    if meta.get('full_train'): raise UserError(f"run {folder} was trained on train+valid: it has no validation probabilities to interpret")
-    probs = load_probs(folder, 'valid_probs')
-    if probs is None: raise UserError(f"run {folder} has no valid_probs.npy")
-    rows = _valid_rows(load_table(folder.parent))
-    _check_rows(probs, rows, f"run {folder}")
-    return ProbsSource(probs, label_codes(rows, meta['classes']), list(meta['classes']), rows, 'run', folder,
-                       f"the {len(rows)} validation rows of {folder.parent.name}/data.csv", [folder])
-
-def _kfold_source(folder:Path)->ProbsSource:
-    info = read_json(folder/'kfold.json')
-    probs, rows = np.load(folder/'oof_probs.npy', allow_pickle=False), _valid_rows(load_table(folder), 'oof_probs')
-    _check_rows(probs, rows, f"k-fold folder {folder}")
-    return ProbsSource(probs, label_codes(rows, info['classes']), list(info['classes']), rows, 'k-fold', folder,
-                       f"out-of-fold: each of the {len(rows)} rows predicted by the one of {info['k']} fold models that did not train on it",
-                       [folder/r for r in info['runs']])
-
-# %% ../nbs/60_interpret.ipynb #cd7eb4c4
-def _member_runs(folder:Path)->list[Path]:
-    "The run folders behind an ensemble member: the run, or a k-fold folder's fold runs"
-    return [folder/r for r in read_json(folder/'kfold.json')['runs']] if is_kfold(folder) else [folder]
-
-def _ensemble_source(folder:Path, honest:bool=True)->ProbsSource:
-    spec = read_ensemble(folder)
-    ms = load_members(folder, runs=[m['run_id'] for m in spec['members']], probs_name=spec['probs_name'])
-    params = dict(spec.get('params') or {})
-    n_splits, seed = params.pop('n_splits', 5), params.pop('seed', 0)
-    score = honest_score(spec['method'], ms.probs, ms.y, archs=ms.archs, threshold=spec.get('threshold'),
-                         n_splits=n_splits, seed=seed, rows=ms.rows, **params)
-    if not np.isclose(score.accuracy, spec['accuracy']):
-        raise UserError(f"{folder/'ensemble.json'} says accuracy {spec['accuracy']:.4f}, but its members' saved probabilities give "
-                        f"{score.accuracy:.4f}: a member changed since; run `imgclf ensemble` again")
-    first = ms.members[0].folder
-    rows = _valid_rows(load_table(first if is_kfold(first) else folder), ms.probs_name)
-    active = [m for m, w in zip(ms.members, score.weights) if w > 0]
-    runs = [r for m in active for r in _member_runs(m.folder)]
-    hard = ' (hard voting: the probabilities are vote shares)' if spec['method'] == 'hard' else ''
-    if honest: return ProbsSource(score.probs, ms.y, ms.classes, rows, 'ensemble', folder, score.scored_on + hard, runs, score.labels)
-    probs_list = {m.name: m.probs for m in ms.members}
-    labels = predict_labels([m.probs for m in ms.members], score.weights, spec['method'])
-    return ProbsSource(ensemble_probs(spec, probs_list), ms.y, ms.classes, rows, 'ensemble', folder,
-                       f"saved weights on all {len(rows)} {ms.rows} rows: {OPTIMISTIC}{hard}", runs, labels)
-
-# %% ../nbs/60_interpret.ipynb #1a5b962e
-def best_run(
-    exp_dir:str|Path, # an experiment folder
-)->Path:
-    "The finished run of `exp_dir` with the best validation accuracy; else its k-fold folder with the best out-of-fold accuracy"
-    exp_dir = Path(exp_dir)
-    scored = [((read_meta(f).get('metrics') or {}).get('accuracy'), f) for f in list_runs(exp_dir, status='finished')
-              if (f/'valid_probs.npy').is_file()]
-    scored = [(a, f) for a, f in scored if a is not None]
-    if not scored: scored = [(read_json(f/'kfold.json').get('oof_accuracy', 0), f) for f in sorted(exp_dir.iterdir()) if is_kfold(f)]
-    if not scored: raise UserError(f"{exp_dir} has no finished run with validation probabilities and no k-fold folder: nothing to interpret")
-    return max(scored, key=lambda af: af[0])[1]
-
-def load_probs_source(
-    path:str|Path,      # a run, k-fold or experiment folder
-    honest:bool=True,   # for an ensemble: out-of-fold probabilities (else those of the saved weights: optimistic)
-)->ProbsSource:
-    "The saved probabilities of a run, k-fold, ensemble or (best run of an) experiment, with their rows and labels"
-    path = Path(path)
-    if not path.is_dir(): raise UserError(f"no such run, k-fold or experiment folder: {path}")
-    if (path/'model.json').is_file(): return _run_source(path)
-    if is_kfold(path): return _kfold_source(path)
-    if (path/'ensemble.json').is_file(): return _ensemble_source(path, honest)
-    src = load_probs_source(best_run(path))
-    src.note += f" (the best run of {path.name}, which has no ensemble.json)"
-    return src
+__all__ = ['STYLES', 'confusion', 'confused_classes', 'save_figure', 'plot_confusion', 'most_confused', 'top_losses',
+           'plot_top_losses', 'per_class_metrics', 'class_accuracy', 'plot_class_accuracy', 'plot_history',
+           'lr_find_plots', 'reliability', 'plot_reliability', 'save_table_csv', 'summarize', 'write_interpretation',
+           'restyle_images', 'OODResult', 'ood_summary', 'ood_per_class', 'ood_evaluate', 'plot_ood_per_class',
+           'write_ood', 'ood_report', 'interpret_source']
 
 # %% ../nbs/60_interpret.ipynb #86fb6580
 def confusion(
@@ -557,7 +441,6 @@ def ood_evaluate(
     **kwargs,              # passed to `predict.source_probs` (tta, bs, num_workers, device, progress)
 )->OODResult:
     "Predict a labelled set of another style with the saved models and compare with the in-distribution accuracy"
-    from image_classification.predict import read_test_table, source_probs  # loads models: only here
     src = load_probs_source(source)
     test = read_test_table(ood_source).reset_index(drop=True)
     y = label_codes(test, src.classes, 'OOD set')

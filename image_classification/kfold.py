@@ -1,4 +1,4 @@
-"""K-fold cross-validation: one run per fold, out-of-fold probabilities for every image, the CV accuracy as mean ± std, and fold models voting on a test set.
+"""K-fold cross-validation: one run per fold, out-of-fold probabilities for every image, the CV accuracy as mean ± std; the fold models vote together wherever the folder is a prediction source.
 
 Docs: https://image-classification.github.io/image_classification/kfold.html.md"""
 
@@ -6,20 +6,20 @@ Docs: https://image-classification.github.io/image_classification/kfold.html.md"
 
 # %% ../nbs/51_kfold.ipynb #1b3c101a
 from __future__ import annotations
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd
 
-from .core import UserError, read_json, write_json
-from .data import add_folds, classes_of, fold_split, load_table, save_table
+from .core import UserError, accuracy, read_json, write_json
+from .data import add_folds, classes_of, fold_split, load_table, same_rows, save_table
 from .runs import jsonable, list_runs, load_probs, read_meta, save_array
-from .train import TrainConfig, resolve_pretrained, train
-from .predict import predict
+from .config import TrainConfig, same_recipe
+from .recipe import complete_config
+from .train import train
 
 # %% auto #0
-__all__ = ['ensure_folds', 'KFoldResult', 'load_kfold', 'kfold', 'kfold_predict']
+__all__ = ['ensure_folds', 'KFoldResult', 'is_kfold', 'kfold_runs', 'load_kfold', 'kfold']
 
 # %% ../nbs/51_kfold.ipynb #9b223128
 def ensure_folds(
@@ -36,24 +36,17 @@ def ensure_folds(
     return table
 
 # %% ../nbs/51_kfold.ipynb #839378d7
-_RUNTIME_KEYS = ('num_workers', 'log')  # config keys that do not change what a run learns
-
-def _same_config(a:dict, b:dict)->bool:
-    return {k: v for k, v in a.items() if k not in _RUNTIME_KEYS} == {k: v for k, v in b.items() if k not in _RUNTIME_KEYS}
-
 def _finished_run(exp_dir:Path, config:dict)->Path|None:
     "The latest finished run of `config` in a fold's experiment folder, if any"
     if not exp_dir.is_dir(): return None
     done = [f for f in list_runs(exp_dir, status='finished')
-            if _same_config(read_meta(f).get('config') or {}, config) and (f/'valid_probs.npy').is_file()]
+            if same_recipe(read_meta(f).get('config') or {}, config) and (f/'valid_probs.npy').is_file()]
     return done[-1] if done else None
 
 def _check_folder(out:Path, table:pd.DataFrame):
     "Refuse an `out` folder that holds k-fold runs on another table or other folds"
     if not (out/'data.csv').is_file(): return
-    old = load_table(out)
-    cols = ('path', 'label', 'fold')
-    if len(old) != len(table) or any((old[c].astype(str).to_numpy() != table[c].astype(str).to_numpy()).any() for c in cols):
+    if not same_rows(load_table(out), table, ('path', 'label', 'fold')):
         raise UserError(f"{out} already holds k-fold runs on another table or other folds; use a new --out folder")
 
 # %% ../nbs/51_kfold.ipynb #f0243072
@@ -76,15 +69,27 @@ class KFoldResult:
     @property
     def oof_accuracy(self)->float:
         "Accuracy of the out-of-fold predictions over every image"
-        return float((self.oof_probs.argmax(1) == np.array([self.classes.index(l) for l in self.table['label']])).mean())
+        return accuracy(self.oof_probs, [self.classes.index(l) for l in self.table['label']])
     def __str__(self): return f"{self.k}-fold CV accuracy {self.cv_mean:.4f} ± {self.cv_std:.4f} (out-of-fold {self.oof_accuracy:.4f})"
+
+def is_kfold(folder:str|Path)->bool:
+    "Whether `folder` is a finished k-fold folder (it has kfold.json, written last)"
+    return (Path(folder)/'kfold.json').is_file()
+
+def kfold_runs(folder:str|Path)->list[Path]:
+    "The fold run folders listed in `folder/kfold.json`, each checked to be a run folder"
+    folder = Path(folder)
+    runs = [folder/r for r in read_json(folder/'kfold.json')['runs']]
+    for r in runs:
+        if not (r/'model.json').is_file(): raise UserError(f"{folder/'kfold.json'}: {r} is not a run folder (no model.json)")
+    return runs
 
 def load_kfold(folder:str|Path)->KFoldResult:
     "Read back what `kfold` wrote to `folder`"
     folder = Path(folder)
-    if not (folder/'kfold.json').is_file(): raise UserError(f"{folder} is not a k-fold folder: it has no kfold.json")
+    if not is_kfold(folder): raise UserError(f"{folder} is not a k-fold folder: it has no kfold.json")
     info = read_json(folder/'kfold.json')
-    return KFoldResult(folder, [folder/r for r in info['runs']], info['fold_scores'],
+    return KFoldResult(folder, kfold_runs(folder), info['fold_scores'],
                        np.load(folder/'oof_probs.npy', allow_pickle=False), load_table(folder))
 
 # %% ../nbs/51_kfold.ipynb #966e7bf7
@@ -110,9 +115,7 @@ def kfold(
     "Train one run per fold; save out-of-fold probabilities and the CV accuracy"
     out = Path(out)
     table = ensure_folds(table.drop(columns=['split'], errors='ignore'), k, seed)
-    from image_classification.auto import complete_config
     cfg = complete_config(cfg, fold_split(table, 0), quiet=quiet)  # one recipe for every fold, chosen once
-    if cfg.pretrained is None: cfg = dataclasses.replace(cfg, pretrained=resolve_pretrained(cfg), callbacks=list(cfg.callbacks))
     _check_folder(out, table)
     save_table(table, out)
     config, classes = jsonable(cfg.to_dict()), classes_of(table)
@@ -129,17 +132,3 @@ def kfold(
     res = KFoldResult(out, runs, scores, oof, table)
     _save_kfold(res, config, seed)
     return res
-
-# %% ../nbs/51_kfold.ipynb #04fd5fc1
-def kfold_predict(
-    folder:str|Path,                  # a k-fold folder written by `kfold`
-    test_table:str|Path|pd.DataFrame, # test folder, CSV or table
-    vote:str='mean',                  # 'mean' probability or 'hard' voting
-    tta:bool=False,                   # test-time augmentation for every fold model
-    out:str|Path|None=None,           # CSV file to write
-    topk:int=0,                       # also list the top-k labels with their probabilities
-    **kwargs,                         # passed to `predict.predict` (tta_n, bs, num_workers, progress, classes)
-)->pd.DataFrame:
-    "Predict a test table with the fold models of `folder`, voting"
-    if not (Path(folder)/'kfold.json').is_file(): raise UserError(f"{folder} is not a k-fold folder: it has no kfold.json")
-    return predict(folder, test_table, out=out, tta=tta, topk=topk, vote=vote, **kwargs)

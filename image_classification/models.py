@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-import timm, torch, torchvision
+import timm, timm.models, torch, torchvision
 from torch import nn
 from fastai.layers import ConvLayer, NormType
 from fastai.torch_core import apply_init
@@ -24,8 +24,9 @@ from timm.models import adapt_input_conv
 from .core import UserError
 
 # %% auto #0
-__all__ = ['ArchModel', 'head_names', 'split_params', 'ArchInfo', 'register_arch', 'list_archs', 'arch_info',
-           'load_state_dict_file', 'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn']
+__all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'ArchModel', 'head_names', 'split_params', 'stats_for',
+           'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
+           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -61,6 +62,20 @@ def split_params(
     if not head_ps: raise UserError(f"head {names} of {type(model).__name__} has no parameters")
     return [[p for p in model.parameters() if id(p) not in head_ps], list(head_ps.values())]
 
+# %% ../nbs/30_models.ipynb #c4969a7b
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+
+def stats_for(
+    channels:int=3,  # 1 or 3
+    stats=None,      # (mean, std) with 1 or 3 values each; None: ImageNet's
+)->tuple[list, list]:
+    "Normalization (mean, std) with one value per channel"
+    mean, std = (list(map(float, s)) for s in (stats or IMAGENET_STATS))
+    if len(mean) == channels: return mean, std
+    if channels == 1: return [sum(mean) / len(mean)], [sum(std) / len(std)]
+    if len(mean) == 1: return mean * channels, std * channels
+    raise UserError(f"stats have {len(mean)} values per channel but the images have {channels} channels")
+
 # %% ../nbs/30_models.ipynb #15bfef29
 @dataclass
 class ArchInfo:
@@ -87,14 +102,11 @@ class ArchInfo:
         "[body, head] parameters of `model`, a model built from this entry"
         return split_params(model, self.head)
 
-    def stats(self, n_in:int|None=None)->tuple[tuple, tuple]|None:
-        "(mean, std) sized to `n_in` channels (default: the channels it was designed for)"
-        if self.mean is None: return None
+    def stats(self, n_in:int|None=None)->tuple[tuple, tuple]:
+        "(mean, std) for `n_in` channels (default: its own), by `stats_for`; (0.5, 0.5) per channel when it has none"
         n = n_in or self.n_in
-        if n == len(self.mean): return tuple(self.mean), tuple(self.std)
-        if n == 1: return (sum(self.mean)/len(self.mean),), (sum(self.std)/len(self.std),)
-        cyc = lambda v: tuple(v[i % len(v)] for i in range(n))
-        return cyc(self.mean), cyc(self.std)
+        if self.mean is None: return (0.5,)*n, (0.5,)*n
+        return tuple(tuple(v) for v in stats_for(n, (self.mean, self.std)))
 
 # %% ../nbs/30_models.ipynb #ad4c4e77
 _ARCHS: dict[str, ArchInfo] = {}
@@ -136,33 +148,37 @@ def arch_info(
     return ArchInfo(name=name, builder=partial(_build_timm, arch=tname), **_timm_meta(tname))
 
 # %% ../nbs/30_models.ipynb #8e244858
-def _unwrap(obj, path)->dict:
-    "The tensor dictionary inside a loaded checkpoint"
-    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-        if all(k.startswith('module.') for k in obj): obj = {k.removeprefix('module.'): v for k, v in obj.items()}
-        return dict(obj)
-    for key in ('state_dict', 'model', 'model_state_dict'):
-        if isinstance(obj, dict) and isinstance(obj.get(key), dict): return _unwrap(obj[key], path)
-    raise UserError(f"no tensors found in weights file {path}")
+PICKLE_SUFFIXES = ('.pkl', '.pickle')
+TORCH_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt')
+
+def refuse_pickle(path:str|Path):
+    "Raise a `UserError` explaining why the pickle at `path` will not be loaded"
+    raise UserError(f"refusing to load {path}: it is a pickle, and unpickling can run arbitrary code. "
+                    "Run folders keep weights in model.safetensors and are read with load_run; "
+                    "open a fastai export.pkl with fastai.learner.load_learner only if you trust where it came from.")
 
 def load_state_dict_file(
-    path:str|Path, # a .safetensors, .pth, .pt, .bin or .ckpt file
+    path:str|Path,       # a .safetensors, or .pth/.pt/.bin/.ckpt holding tensors only; .pkl is refused
+    device:str='cpu',    # where to put the tensors
 )->dict[str, torch.Tensor]:
-    "The tensors of a weights file, read without running any code stored in it"
+    "The tensors of a weights file, read without running any code stored in it (`module.` prefixes removed)"
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES: refuse_pickle(path)
+    if suffix not in TORCH_SUFFIXES + ('.safetensors',):
+        raise UserError(f"unknown weights format {path}: expected .safetensors or a torch .pth/.pt/.bin/.ckpt file")
     if not path.is_file(): raise UserError(f"weights file not found: {path}")
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        try: return load_file(str(path))
-        except Exception as e: raise UserError(f"cannot read weights file {path}: {e}") from None
-    if path.suffix not in ('.pth', '.pt', '.bin', '.ckpt'):
-        raise UserError(f"weights file {path} must be .safetensors or .pth/.pt/.bin/.ckpt")
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        raise UserError(f"refused to load {path}: it holds pickled Python objects besides tensors "
-                        "(loading it could run code); use a .safetensors file or a plain state dict") from None
-    except Exception as e: raise UserError(f"cannot read weights file {path}: {type(e).__name__}: {e}") from None
-    return _unwrap(obj, path)
+    try: sd = timm.models.load_state_dict(str(path), use_ema=False, device=device, weights_only=True)
+    except Exception as e:
+        if isinstance(e, pickle.UnpicklingError) or 'weights_only' in str(e):  # torch's restricted unpickler said no
+            raise UserError(f"refused to load {path}: it is not plain tensors, and torch.load with weights_only=False "
+                            "could run arbitrary code; use a .safetensors file or a plain state dict") from None
+        if not isinstance(e, AttributeError):  # timm's clean_state_dict on something that is no dict
+            raise UserError(f"cannot read weights file {path}: {type(e).__name__}: {' '.join(str(e).split())[:300]}") from None
+        sd = None
+    if not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise UserError(f"{path} holds no state_dict (a dict of tensors): save the weights with safetensors instead")
+    return sd
 
 # %% ../nbs/30_models.ipynb #6e2264e4
 def load_weights(

@@ -1,4 +1,4 @@
-"""Inference on a test table: one run, several runs, an ensemble or a k-fold folder; test-time augmentation; the submission CSV.
+"""The submission: a test table predicted by a run, several runs, an ensemble or a k-fold folder (and a re-check), as a CSV; ONNX files for serving.
 
 Docs: https://image-classification.github.io/image_classification/predict.html.md"""
 
@@ -6,313 +6,19 @@ Docs: https://image-classification.github.io/image_classification/predict.html.m
 
 # %% ../nbs/80_predict.ipynb #26e0c2cf
 from __future__ import annotations
-import argparse, io, json, os, time, warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np, pandas as pd, torch, yaml
-from torch import nn
-import torch.nn.functional as F
-from fastai.data.transforms import Normalize
-from fastai.callback.progress import ProgressCallback
-from fastai.learner import Learner
-from fastai.losses import CrossEntropyLossFlat
-from fastai.torch_core import set_seed
-from fastai.vision.augment import Flip
+import numpy as np, pandas as pd
 
-from .core import UserError, atomic_write, read_json
-from .data import abs_paths, get_dls, load_table, read_table, stats_for
-from .runs import Run, append_results, jsonable, list_runs, load_probs, load_run, read_meta, save_array, save_csv
+from .core import UserError, accuracy, atomic_write
+from .runs import save_csv
+from .ensemble import rank_classes, resolve_source
+from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
+                                            source_probs)
+from .specialist import recheck_probs
 
 # %% auto #0
-__all__ = ['TTA_AUGS', 'ENGINES', 'VOTES', 'ONNX_TOLERANCE', 'read_test_table', 'inference_dls', 'inference_dl', 'tta_aug_for',
-           'predict_probs', 'evaluate_run', 'Members', 'kfold_runs', 'resolve_source', 'member_classes',
-           'check_classes', 'align_probs', 'rank_classes', 'combine_probs', 'member_probs', 'source_probs',
-           'predictions_frame', 'predict', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta',
-           'check_onnx', 'export_onnx', 'onnx_probs', 'onnx_file_probs', 'export_args', 'cmd_export']
-
-# %% ../nbs/80_predict.ipynb #51c24f89
-def read_test_table(
-    source:str|Path|pd.DataFrame, # folder, CSV file or table
-    **read_kwargs,                # passed to `data.read_table` (root, path_col, label_col)
-)->pd.DataFrame:
-    "The table of images to predict, every file checked to exist"
-    test = source if isinstance(source, pd.DataFrame) and 'path' in source else read_table(source, **read_kwargs)
-    if not len(test): raise UserError(f"no images to predict in {source if not isinstance(source, pd.DataFrame) else 'the table'}")
-    for i, p in enumerate(abs_paths(test)):
-        if not p.is_file(): raise UserError(f"test row {i} ({test['path'].iloc[i]}): no such image file {p}")
-    return test
-
-# %% ../nbs/80_predict.ipynb #daf60d9f
-def _stand_in(test:pd.DataFrame, classes:list)->pd.DataFrame:
-    "Two labelled rows (one train, one valid) made of the first test image: enough for fastai's setup"
-    first = str(abs_paths(test.iloc[:1])[0])
-    df = pd.DataFrame({'path': [first, first], 'label': [classes[0]]*2, 'split': ['train', 'valid']})
-    df.attrs = {'root': os.path.dirname(first), 'classes': list(classes)}
-    return df
-
-def inference_dls(
-    meta:dict,                  # the run's manifest (model.json)
-    test:pd.DataFrame,          # the test table
-    aug=None,                   # batch augmentation of the training transforms (used by TTA); None: the run's own
-    bs:int=64,                  # batch size
-    num_workers:int|None=None,  # DataLoader workers (default: one per core)
-    device=None,                # default: fastai's default device
-):
-    "fastai DataLoaders with the transforms of run `meta`, built without its training table"
-    cfg = meta.get('config') or {}
-    norm = meta.get('normalization') or {}
-    stats = (norm['mean'], norm['std']) if norm.get('mean') else None
-    size = meta.get('size') or meta['stage_sizes'][-1]
-    return get_dls(_stand_in(test, meta['classes']), size, bs=bs, channels=meta.get('channels', 3), stats=stats,
-                   aug=cfg.get('aug', 'default') if aug is None else aug, presize=cfg.get('presize', 1.25),
-                   num_workers=num_workers, device=device, cache=False)  # two stand-in rows: nothing to cache
-
-def inference_dl(dls, test:pd.DataFrame, bs:int=64):
-    "A DataLoader over the test rows, in table order, through the validation transforms of `dls`"
-    return dls.test_dl(pd.DataFrame({'path': [str(p) for p in abs_paths(test)]}), bs=bs)
-
-# %% ../nbs/80_predict.ipynb #76516133
-TTA_AUGS = ('run', 'flip', 'default')
-
-def _flips(size:int)->list: return [Flip(p=0.5)]
-
-def tta_aug_for(
-    meta:dict,        # the run's manifest
-    tta_aug='run',    # 'run', 'flip', 'default', a preset name, a list of batch transforms or a function size -> list
-):
-    "The `aug` argument of `data.get_dls` that gives TTA its augmented views"
-    if not isinstance(tta_aug, str): return tta_aug
-    if tta_aug == 'flip': return _flips
-    if tta_aug == 'run':
-        aug = (meta.get('config') or {}).get('aug') or 'default'
-        return 'shift' if aug == 'none' else aug  # no flips for a run that never saw one
-    from image_classification.augment import PRESETS  # the presets live in `augment`, which builds on `data`
-    if tta_aug not in PRESETS:
-        raise UserError(f"unknown tta_aug {tta_aug!r}: use one of {', '.join(TTA_AUGS)}, a preset ({', '.join(PRESETS)}), or a list of transforms")
-    return tta_aug
-
-# %% ../nbs/80_predict.ipynb #d62e18cb
-ENGINES = ('torch', 'onnx')
-
-def _learner(run:Run, dls, progress:bool)->Learner:
-    "A fastai `Learner` for inference only: softmax outputs, a progress bar if asked"
-    learn = Learner(dls, run.model.to(dls.device).eval(), loss_func=CrossEntropyLossFlat())
-    if not progress: learn.remove_cb(ProgressCallback)
-    return learn
-
-def predict_probs(
-    run_or_folder:Run|str|Path,  # a loaded `Run` or a run folder
-    test_table:pd.DataFrame,     # the images to predict (see `read_test_table`)
-    tta:bool=False,              # test-time augmentation
-    tta_n:int=4,                 # augmented views per image
-    tta_aug='run',               # where the views come from (see `tta_aug_for`)
-    tta_beta:float=0.25,         # weight of the plain view: lerp(mean of the views, plain, beta)
-    bs:int=64,                   # batch size
-    num_workers:int|None=None,   # DataLoader workers (default: one per core)
-    device=None,                 # default: fastai's default device
-    progress:bool=True,          # show fastai's progress bar
-    seed:int=42,                 # seed of the augmented views
-    engine:str='torch',          # 'torch' (fastai `get_preds`/`tta`) or 'onnx' (ONNX Runtime on the CPU, see below)
-)->np.ndarray:
-    "Probabilities of one run on a test table, `[n_test, n_classes]`, rows in table order"
-    if engine not in ENGINES: raise UserError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if engine == 'onnx' and tta: raise UserError("test-time augmentation runs through fastai: use engine='torch' with tta")
-    run = run_or_folder if isinstance(run_or_folder, Run) else load_run(run_or_folder)
-    dls = inference_dls(run.meta, test_table, tta_aug_for(run.meta, tta_aug) if tta else None, bs, num_workers, device)
-    if engine == 'onnx': return onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs))
-    learn, dl = _learner(run, dls, progress), inference_dl(dls, test_table, bs)
-    if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
-    if tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
-    set_seed(seed)
-    return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
-
-# %% ../nbs/80_predict.ipynb #734de4f6
-def _accuracy(probs:np.ndarray, labels, classes:list)->float:
-    "Share of rows whose most probable class is the label"
-    return float((probs.argmax(1) == np.array([classes.index(l) for l in labels])).mean())
-
-def evaluate_run(
-    folder:str|Path,      # a run folder (not a full-retrain run: it has no validation rows)
-    tta:bool=True,        # also score with test-time augmentation
-    save:bool=True,       # write valid_probs_tta.npy and the results.csv column
-    **kwargs,             # passed to `predict_probs` (tta_n, tta_aug, bs, num_workers, ...)
-)->dict:
-    "Validation accuracy of run `folder`, without and with TTA"
-    folder = Path(folder)
-    meta = read_meta(folder)
-    if meta.get('full_train'): raise UserError(f"run {folder} was trained on train+valid: it has no validation rows to score")
-    table = load_table(folder.parent)
-    valid = table[table['split'] == 'valid']
-    plain = load_probs(folder, 'valid_probs')
-    if plain is None: plain = predict_probs(folder, valid, **kwargs)
-    scores = {'accuracy': _accuracy(plain, valid['label'], meta['classes'])}
-    if not tta: return scores
-    probs = predict_probs(folder, valid, tta=True, **kwargs)
-    scores['tta_accuracy'] = _accuracy(probs, valid['label'], meta['classes'])
-    if save:
-        save_array(folder/'valid_probs_tta.npy', probs.astype(np.float32))
-        append_results(folder.parent, {'run_id': folder.name, 'tta_accuracy': scores['tta_accuracy']})
-    return scores
-
-# %% ../nbs/80_predict.ipynb #77613353
-@dataclass
-class Members:
-    "The folders a prediction combines, their weights, and how they vote"
-    folders:list
-    weights:list
-    vote:str='mean'
-    kind:str='run'
-    folder:Path|None=None  # the ensemble's, k-fold's or experiment's folder
-    ids:list|None=None     # the members' run_ids in ensemble.json
-    saved_vote:str|None=None # the vote ensemble.json's method implies
-
-VOTES = ('mean', 'hard')
-
-def _is_member(folder:Path)->bool: return (folder/'model.json').is_file() or (folder/'kfold.json').is_file()
-
-def _member(path:str|Path, where:str='')->Path:
-    "A run or k-fold folder, else a `UserError`"
-    folder = Path(path)
-    if not folder.is_dir(): raise UserError(f"{where}no such run folder: {path}")
-    if not _is_member(folder): raise UserError(f"{where}{path} is neither a run folder (model.json) nor a k-fold folder (kfold.json)")
-    return folder
-
-def kfold_runs(folder:str|Path)->list[Path]:
-    "The fold run folders listed in `folder/kfold.json`"
-    folder = Path(folder)
-    return [_member(folder/r, f"{folder/'kfold.json'}: ") for r in read_json(folder/'kfold.json')['runs']]
-
-# %% ../nbs/80_predict.ipynb #a60605f3
-def _ensemble_members(folder:Path, vote:str|None)->Members:
-    "Members, weights and vote of `folder/ensemble.json`"
-    path = folder/'ensemble.json'
-    spec = read_json(path)
-    method, members = spec.get('method', 'weighted'), spec.get('members') or []
-    if not members: raise UserError(f"{path} lists no members")
-    folders, weights, ids = [], [], []
-    for m in members:
-        if 'run_id' not in m: raise UserError(f"{path}: a member has no run_id: {m}")
-        w = float(m.get('weight', 1.0))
-        if w < 0: raise UserError(f"{path}: member {m['run_id']} has a negative weight {w}")
-        if w == 0: continue  # not selected
-        p = folder/m['run_id']
-        folders.append(_member(p if p.exists() else Path(m['run_id']), f"{path}: "))
-        weights.append(1.0 if method in ('equal', 'hard') else w)  # equal votes among the selected
-        ids.append(m['run_id'])
-    if not folders: raise UserError(f"{path}: every member has weight 0")
-    saved = 'hard' if method == 'hard' else 'mean'
-    return Members(folders, weights, vote or saved, 'ensemble', folder, ids, saved)
-
-def _best_run(folder:Path)->Path:
-    "The finished run of experiment `folder` with the best validation accuracy"
-    scored = [((read_meta(f).get('metrics') or {}).get('accuracy'), f) for f in list_runs(folder, status='finished')]
-    runs = [(a, f) for a, f in scored if a is not None]
-    if not runs: raise UserError(f"{folder} has no model.json, kfold.json or ensemble.json, and no finished run with a validation score: name a run folder")
-    return max(runs, key=lambda af: af[0])[1]
-
-def resolve_source(
-    source,               # a run, k-fold or experiment folder, or a list of run/k-fold folders
-    vote:str|None=None,   # 'mean' or 'hard'; None: 'hard' for a 'hard' ensemble, else 'mean'
-)->Members:
-    "The members a prediction source stands for"
-    if vote is not None and vote not in VOTES: raise UserError(f"vote must be one of {', '.join(VOTES)}, not {vote!r}")
-    if isinstance(source, (list, tuple)):
-        if not source: raise UserError("no runs to predict with")
-        return Members([_member(s) for s in source], [1.0]*len(source), vote or 'mean', 'runs')
-    folder = Path(source)
-    if not folder.is_dir(): raise UserError(f"no such run, ensemble or k-fold folder: {source}")
-    if (folder/'model.json').is_file(): return Members([folder], [1.0], vote or 'mean', 'run')
-    if (folder/'kfold.json').is_file():
-        runs = kfold_runs(folder)
-        return Members(runs, [1.0]*len(runs), vote or 'mean', 'kfold', folder)
-    if (folder/'ensemble.json').is_file(): return _ensemble_members(folder, vote)
-    return Members([_best_run(folder)], [1.0], vote or 'mean', 'best run', folder)
-
-# %% ../nbs/80_predict.ipynb #46904c84
-def member_classes(folder:Path)->list[str]:
-    "The ordered class list of a run or k-fold folder"
-    folder = Path(folder)
-    if (folder/'kfold.json').is_file(): return read_json(folder/'kfold.json')['classes']
-    return read_meta(folder)['classes']
-
-def check_classes(
-    members:dict,          # name -> ordered class list
-    classes:list|None=None,# the order wanted; None: the first member's
-)->list[str]:
-    "The class order of the predictions; a `UserError` if a member knows other classes"
-    want = list(classes) if classes is not None else next(iter(members.values()))
-    ref = 'the classes given' if classes is not None else next(iter(members))
-    for name, cl in members.items():
-        if sorted(cl) != sorted(want):
-            miss, extra = [c for c in want if c not in cl], [c for c in cl if c not in want]
-            raise UserError(f"{name} has another class list than {ref}: missing {miss or 'none'}, extra {extra or 'none'} "
-                            "(members must share one class list)")
-    return want
-
-def align_probs(probs:np.ndarray, have:list, want:list)->np.ndarray:
-    "Columns of `probs` (in the order `have`) reordered to `want`"
-    return probs if list(have) == list(want) else probs[:, [list(have).index(c) for c in want]]
-
-# %% ../nbs/80_predict.ipynb #c6b02655
-def rank_classes(
-    scores:np.ndarray,            # [n, n_classes]
-    tiebreak:np.ndarray|None=None,# [n, n_classes] second key
-)->np.ndarray:
-    "Class indices of each row, best first: by `scores`, then `tiebreak`, then the lower index"
-    n, c = scores.shape
-    keys = (np.broadcast_to(-np.arange(c), (n, c)), np.zeros_like(scores) if tiebreak is None else tiebreak, scores)
-    return np.lexsort(keys, axis=-1)[:, ::-1]
-
-def combine_probs(
-    probs_list:list,          # members' [n, n_classes] probabilities, same class order
-    weights:list|None=None,   # one per member; None: equal
-    vote:str='mean',          # 'mean' or 'hard'
-)->tuple[np.ndarray, np.ndarray]:
-    "(scores, ranking) of the combined members: mean probability or weighted hard vote"
-    if vote not in VOTES: raise UserError(f"vote must be one of {', '.join(VOTES)}, not {vote!r}")
-    p = np.stack([np.asarray(x, dtype=np.float64) for x in probs_list])
-    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=np.float64)
-    mean = np.einsum('m,mnc->nc', w, p) / w.sum()
-    if vote == 'mean': return mean.astype(np.float32), rank_classes(mean)
-    onehot = np.eye(p.shape[2])[p.argmax(2)]
-    share = np.round(np.einsum('m,mnc->nc', w, onehot) / w.sum(), 9)
-    return share.astype(np.float32), rank_classes(share, mean)
-
-# %% ../nbs/80_predict.ipynb #bd8709d9
-def member_probs(folder:Path, test:pd.DataFrame, **kwargs)->np.ndarray:
-    "Probabilities of a run or k-fold folder (mean of its folds) on `test`, columns in its own class order"
-    folder = Path(folder)
-    if not (folder/'kfold.json').is_file(): return predict_probs(folder, test, **kwargs)
-    classes = member_classes(folder)
-    return np.mean([align_probs(member_probs(f, test, **kwargs), member_classes(f), classes) for f in kfold_runs(folder)], axis=0)
-
-def _saved_ensemble(members:Members, probs:list, classes:list)->tuple[np.ndarray, np.ndarray]|None:
-    "(scores, ranking) from the ensemble module for an ensemble.json with its own vote; None without that module"
-    if members.kind != 'ensemble' or members.vote != members.saved_vote: return None
-    try: from image_classification.ensemble import ensemble_probs, read_ensemble
-    except ImportError: return None
-    spec = read_ensemble(members.folder)
-    scores = align_probs(ensemble_probs(spec, dict(zip(members.ids, probs))), spec['classes'], classes)
-    if members.vote == 'mean': return scores.astype(np.float32), rank_classes(scores)
-    aligned = [align_probs(p, member_classes(f), classes) for p, f in zip(probs, members.folders)]
-    return scores.astype(np.float32), rank_classes(np.round(scores, 9), combine_probs(aligned, members.weights)[0])
-
-def source_probs(
-    source,                     # see `resolve_source`
-    test:pd.DataFrame,          # the test table
-    vote:str|None=None,         # 'mean' or 'hard' (default: see `resolve_source`)
-    classes:list|None=None,     # the class order of the output (default: the first member's)
-    **kwargs,                   # passed to `predict_probs` (tta, tta_n, bs, ...)
-)->tuple[np.ndarray, np.ndarray, list, Members]:
-    "(scores, ranking, classes, members) of a prediction source on a test table"
-    members = resolve_source(source, vote)
-    classes = check_classes({str(f): member_classes(f) for f in members.folders}, classes)
-    probs = [member_probs(f, test, **kwargs) for f in members.folders]
-    saved = _saved_ensemble(members, probs, classes)
-    if saved is not None: return (*saved, classes, members)
-    aligned = [align_probs(p, member_classes(f), classes) for p, f in zip(probs, members.folders)]
-    return (*combine_probs(aligned, members.weights, members.vote), classes, members)
+__all__ = ['predictions_frame', 'predict', 'export_onnx']
 
 # %% ../nbs/80_predict.ipynb #8cb4ff92
 def predictions_frame(
@@ -344,7 +50,7 @@ def predict(
     out:str|Path|None=None,          # CSV file to write (atomically)
     tta:bool=False,                  # test-time augmentation for every member
     topk:int=0,                      # also list the top-k labels with their probabilities
-    vote:str|None=None,              # 'mean' or 'hard' (default: see `resolve_source`)
+    vote:str|None=None,              # 'mean' or 'hard' (default: see `ensemble.resolve_source`)
     classes:list|None=None,          # the class order of `target` (default: the models')
     recheck:str|Path|None=None,      # a folder written by `specialist.recheck`: its specialists decide inside their pairs
     **kwargs,                        # passed to `predict_probs` (tta_n, tta_aug, bs, num_workers, device, progress, engine)
@@ -353,7 +59,6 @@ def predict(
     test = read_test_table(test_table)
     scores, order, classes, members = source_probs(source, test, vote, classes, tta=tta, **kwargs)
     if recheck is not None:
-        from image_classification.specialist import recheck_probs  # the specialist module builds on this one
         main = scores
         scores = recheck_probs(recheck, test, main, classes, pred=order[:, 0], tta=tta, **kwargs)
         moved = (scores != main).any(1)  # only rows predicted inside a pair; the others keep their ranking
@@ -362,149 +67,11 @@ def predict(
     df = predictions_frame(test, classes, scores, order, topk)
     df.attrs = {'classes': classes, 'members': [str(f) for f in members.folders], 'vote': members.vote,
                 'recheck': None if recheck is None else str(recheck)}
-    if 'label' in test: df.attrs['accuracy'] = float((df['label'].to_numpy() == test['label'].to_numpy()).mean())
+    if 'label' in test: df.attrs['accuracy'] = accuracy(df['target'].to_numpy(), [classes.index(l) for l in test['label']])
     if out is not None: save_csv(out, df)
     return df
 
-# %% ../nbs/80_predict.ipynb #23882a9c
-class ProbsGraph(nn.Module):
-    "One run as a graph: a [0, 1] image in; its channels, size and normalization inside; softmax probabilities out"
-    def __init__(self,
-        model:nn.Module,            # the run's model
-        mean:list, std:list,        # its normalization, one value per channel
-        size:int,                   # its input size
-        in_size:int|None=None,      # size of the graph's input (default `size`); another size is resized bilinearly
-        in_channels:int|None=None,  # channels of the graph's input (default the model's): 3 -> 1 by luma, 1 -> 3 repeated
-        columns:list|None=None,     # output columns to keep, in this order (an ensemble's class order)
-    ):
-        super().__init__()
-        self.model, self.size, self.channels = model, size, len(mean)
-        self.in_size, self.in_channels = in_size or size, in_channels or len(mean)
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer('luma', torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
-        self.columns = None if columns is None else list(columns)
-
-    @property
-    def exact(self)->bool: return (self.in_size, self.in_channels) == (self.size, self.channels)
-
-    def forward(self, x):
-        if self.in_channels == 3 and self.channels == 1: x = (x * self.luma).sum(1, keepdim=True)
-        elif self.in_channels == 1 and self.channels == 3: x = x.expand(-1, 3, -1, -1)
-        if self.in_size != self.size: x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
-        p = self.model((x - self.mean) / self.std).float().softmax(-1)
-        return p if self.columns is None else p[:, self.columns]
-
-class EnsembleGraph(nn.Module):
-    "Members' probabilities averaged with their weights, as one graph"
-    def __init__(self, members:list, weights:list):
-        super().__init__()
-        self.members, w = nn.ModuleList(members), [float(x) for x in weights]
-        self.weights = [x / sum(w) for x in w]
-    def forward(self, x): return sum(w * m(x) for w, m in zip(self.weights, self.members))
-
-# %% ../nbs/80_predict.ipynb #15977c16
-def _run_size(meta:dict)->int: return meta.get('size') or meta['stage_sizes'][-1]
-
-def _pipeline(meta:dict)->dict:
-    "What decides a run's input pixels: size, channels, augmentation preset (its validation transforms) and presize"
-    cfg = meta.get('config') or {}
-    return dict(size=_run_size(meta), channels=meta.get('channels', 3), aug=cfg.get('aug', 'default'), presize=cfg.get('presize', 1.25))
-
-def _graph_members(source)->tuple[list, list, list]:
-    "(run folders, weights, classes) of a prediction source, k-fold members expanded into their folds"
-    members = resolve_source(source)
-    if members.vote == 'hard': raise UserError("a hard-vote ensemble has no probabilities to export: export a soft one (weighted, equal, selection, optimized)")
-    classes = check_classes({str(f): member_classes(f) for f in members.folders})
-    folders, weights = [], []
-    for f, w in zip(members.folders, members.weights):
-        runs = kfold_runs(f) if (Path(f)/'kfold.json').is_file() else [Path(f)]
-        folders += runs; weights += [w / len(runs)] * len(runs)
-    return folders, weights, classes
-
-def onnx_graph(
-    source,              # a run, k-fold or experiment folder (its ensemble.json), or a list of run folders
-    size:int|None=None,  # input size (default: the largest member's)
-)->tuple[nn.Module, dict]:
-    "The PyTorch module `export_onnx` exports (eval mode, on the CPU), and its metadata"
-    folders, weights, classes = _graph_members(source)
-    runs = [load_run(f) for f in folders]
-    ref = max(runs, key=lambda r: _run_size(r.meta))  # the input pipeline: the largest member's
-    pipe = {**_pipeline(ref.meta), 'classes': classes}
-    if size: pipe['size'] = int(size)
-    pipe['channels'] = 3 if any(r.meta.get('channels', 3) == 3 for r in runs) else 1
-    parts, info = [], []
-    for r, w in zip(runs, weights):
-        norm = r.meta.get('normalization') or {}
-        mean, std = stats_for(r.meta.get('channels', 3), (norm['mean'], norm['std']) if norm.get('mean') else None)
-        cols = None if r.meta['classes'] == classes else [r.meta['classes'].index(c) for c in classes]
-        parts.append(ProbsGraph(r.model.cpu(), mean, std, _run_size(r.meta), pipe['size'], pipe['channels'], cols))
-        same = {k: v for k, v in _pipeline(r.meta).items() if k != 'channels'} == {k: pipe[k] for k in ('size', 'aug', 'presize')}
-        info.append(dict(run=str(r.folder), weight=w / sum(weights), size=_run_size(r.meta), channels=parts[-1].channels,
-                         exact=bool(parts[-1].exact and same)))
-    graph = parts[0] if len(parts) == 1 else EnsembleGraph(parts, weights)
-    return graph.eval(), dict(classes=classes, pipeline=pipe, members=info, input='float32 N x C x S x S in [0, 1]: load_image, then the validation resize (no normalization)',
-                              output='probs: softmax probabilities N x n_classes, columns in the order of classes')
-
-# %% ../nbs/80_predict.ipynb #da0afe73
-ONNX_TOLERANCE = 1e-4  # largest difference allowed between ONNX Runtime's and PyTorch's probabilities
-
-def _need_onnx():
-    try: import onnx, onnxruntime  # noqa: F401
-    except ImportError: raise UserError("ONNX export and inference need: pip install onnx onnxruntime") from None
-
-def _onnx_bytes(graph:nn.Module, info:dict, opset:int=17)->bytes:
-    "The serialized ONNX model of `graph` with `info` as metadata"
-    import onnx
-    p = info['pipeline']
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(graph, (torch.rand(2, p['channels'], p['size'], p['size']),), buf, dynamo=False, opset_version=opset,
-                          input_names=['image'], output_names=['probs'], dynamic_axes={'image': {0: 'batch'}, 'probs': {0: 'batch'}})
-    model = onnx.load_from_string(buf.getvalue())
-    onnx.helper.set_model_props(model, {k: json.dumps(jsonable(v)) for k, v in info.items()})
-    return model.SerializeToString()
-
-def onnx_session(
-    source,                   # an .onnx file or its bytes, a `Run` or a run folder (exported in memory, once per process)
-    threads:int|None=None,    # intra-op threads (default: torch's)
-):
-    "An ONNX Runtime session on the CPU"
-    _need_onnx()
-    import onnxruntime as ort
-    if isinstance(source, Run) or (isinstance(source, (str, Path)) and Path(source).is_dir()): source = _run_onnx(source)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
-    return ort.InferenceSession(source if isinstance(source, bytes) else str(source), opts, providers=['CPUExecutionProvider'])
-
-_RUN_ONNX:dict = {}  # (run folder, weights sha256) -> ONNX bytes, for engine='onnx'
-
-def _run_onnx(run)->bytes:
-    "A run exported in memory (once per process and weights file)"
-    run = run if isinstance(run, Run) else load_run(run)
-    key = (str(Path(run.folder).resolve()), run.meta.get('sha256'))
-    if key not in _RUN_ONNX: _RUN_ONNX[key] = _onnx_bytes(*onnx_graph(run.folder))
-    return _RUN_ONNX[key]
-
-def onnx_meta(session)->dict:
-    "The metadata `export_onnx` stored in an ONNX model"
-    return {k: json.loads(v) for k, v in session.get_modelmeta().custom_metadata_map.items()}
-
-def check_onnx(
-    session,              # an ONNX Runtime session
-    graph:nn.Module,      # the PyTorch module it was exported from
-    n:int=4,              # images in the random batch
-    seed:int=0,           # seed of the batch
-)->float:
-    "Largest difference between ONNX Runtime's and PyTorch's probabilities on a random batch; raises above `ONNX_TOLERANCE`"
-    p = onnx_meta(session)['pipeline']
-    x = torch.rand(n, p['channels'], p['size'], p['size'], generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad(): want = graph(x).numpy()
-    diff = float(np.abs(session.run(None, {'image': x.numpy()})[0] - want).max())
-    if diff > ONNX_TOLERANCE: raise RuntimeError(f"ONNX Runtime differs from PyTorch by {diff:.2e} (> {ONNX_TOLERANCE}): the export is wrong")
-    return diff
-
+# %% ../nbs/80_predict.ipynb #b6964f99
 def _default_onnx_path(source)->Path:
     "model.onnx in a run, ensemble.onnx in an experiment, kfold.onnx in a k-fold folder"
     m = resolve_source(source)
@@ -529,58 +96,3 @@ def export_onnx(
     diff = check_onnx(onnx_session(data), graph) if check else None
     atomic_write(out, data)
     return {**info, 'path': out, 'max_abs_diff': diff}
-
-# %% ../nbs/80_predict.ipynb #0a7d4525
-def onnx_probs(
-    session,  # an ONNX Runtime session of an exported graph
-    dl,       # a fastai DataLoader of the test rows (e.g. `inference_dl`)
-)->np.ndarray:
-    "Probabilities `[n, n_classes]` from ONNX Runtime over the batches of `dl`, without its `Normalize`"
-    dl = dl.new(after_batch=[f for f in dl.after_batch.fs if not isinstance(f, Normalize)])
-    name = session.get_inputs()[0].name
-    out = [session.run(None, {name: b[0].cpu().as_subclass(torch.Tensor).float().numpy()})[0] for b in dl]
-    return np.concatenate(out).astype(np.float32)
-
-def onnx_file_probs(
-    path:str|Path,              # an .onnx file written by `export_onnx`
-    test_table:pd.DataFrame,    # the images to predict (see `read_test_table`)
-    bs:int=64,                  # batch size
-    num_workers:int|None=None,  # DataLoader workers
-    threads:int|None=None,      # ONNX Runtime threads
-)->np.ndarray:
-    "Probabilities of an exported graph on a test table, columns in the order of its `classes`"
-    session = onnx_session(Path(path), threads)
-    p = onnx_meta(session)['pipeline']
-    meta = dict(classes=p['classes'], size=p['size'], channels=p['channels'], config=dict(aug=p['aug'], presize=p['presize']))
-    return onnx_probs(session, inference_dl(inference_dls(meta, test_table, bs=bs, num_workers=num_workers, device='cpu'), test_table, bs))
-
-# %% ../nbs/80_predict.ipynb #f26a7013
-def _save_args(args, folder:Path, command:str)->Path:
-    "The command's resolved options as `<command>_config.yaml` in `folder`"
-    d = {k: v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug') and not k.startswith('_')}
-    d.update(getattr(args, '_config_extra', {}) or {})
-    return atomic_write(Path(folder)/f'{command}_config.yaml', yaml.safe_dump(jsonable(d), sort_keys=False))
-
-def export_args(p:argparse.ArgumentParser):
-    "Options of `imgclf export`"
-    p.add_argument('source', help="a run folder, an experiment folder with ensemble.json (exported as one graph), or a k-fold folder")
-    p.add_argument('--onnx', action='store_true', default=True, help="export to ONNX, checked with ONNX Runtime (the only format, so the default)")
-    p.add_argument('--out', help="the .onnx file to write (default: model.onnx in a run folder, ensemble.onnx in an experiment, kfold.onnx in a k-fold folder)")
-    p.add_argument('--size', type=int, help="input size of an ensemble's graph (default: its largest member's)")
-    p.add_argument('--opset', type=int, default=17, help="ONNX opset version")
-    p.add_argument('--no-check', dest='check', action='store_false', help="skip comparing ONNX Runtime with PyTorch after the export")
-
-def cmd_export(args)->int:
-    "Export a run or an ensemble to ONNX"
-    t0 = time.time()
-    info = export_onnx(args.source, args.out, args.size, args.opset, args.check)
-    _save_args(args, info['path'].parent, 'export')
-    p = info['pipeline']
-    if not args.quiet:
-        print(f"{len(info['members'])} member(s), {len(info['classes'])} classes, input {p['channels']}x{p['size']}x{p['size']} in [0, 1]"
-              + (f"; ONNX Runtime matches PyTorch within {info['max_abs_diff']:.1e}" if info['max_abs_diff'] is not None else '')
-              + f" ({time.time() - t0:.1f} s)")
-        inexact = [Path(m['run']).name for m in info['members'] if not m['exact']]
-        if inexact: print(f"approximated inside the graph (another size or channels than the input): {', '.join(inexact)}")
-    print(f"written: {Path(info['path']).resolve()}")
-    return 0

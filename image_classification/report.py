@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 
+from . import __version__
 from .core import UserError, atomic_write, read_json, sha256_file, write_json
 from .data import load_table, validate
-from .ensemble import EPOCH_CAVEAT, is_kfold, read_ensemble
-from .interpret import best_run, interpret_source, ood_report
+from .kfold import is_kfold
+from .ensemble import EPOCH_CAVEAT, best_member, read_ensemble
+from .interpret import interpret_source, ood_report
 from .runs import read_results
 
 # %% auto #0
@@ -234,47 +236,56 @@ def interpretation_blocks(
               Block('p', f"Accuracy **{s['accuracy']:.4f}** on {s['rows']} rows: {s['note']}. Macro F1 {s['macro_f1']:.4f}, "
                          f"log-loss {s['log_loss']:.4f}, expected calibration error {s['ece']:.4f}. "
                          f"Every figure's numbers are in the CSV files of `{sub}/`.")]
-    blocks += [Block('h3', 'Confusion matrix'),
-               Block('p', "Rows are the true classes, columns the predicted ones: the diagonal holds the correct predictions, "
-                          "every other cell a kind of mistake. The second matrix divides each row by the class's number of "
-                          "images, so its diagonal is each class's accuracy.")]
+    return blocks + _confusion_blocks(files, folder, d) + _class_blocks(files, folder, d, max_rows) + \
+        _loss_blocks(files, folder, d, k, s) + _curve_blocks(files, folder)
+
+def _confusion_blocks(files:dict, folder:Path, d:Path)->list:
+    blocks = [Block('h3', 'Confusion matrix'),
+              Block('p', "Rows are the true classes, columns the predicted ones: the diagonal holds the correct predictions, "
+                         "every other cell a kind of mistake. The second matrix divides each row by the class's number of "
+                         "images, so its diagonal is each class's accuracy.")]
     blocks += _img(files, folder, 'confusion_matrix_png', 'counts')
     blocks += _img(files, folder, 'confusion_matrix_normalized_png', 'each row divided by its class count')
     mc = _csv(d, 'most_confused')
-    blocks += [Block('h3', 'Most confused pairs'),
-               Block('table', mc.head(10), "images of `actual` predicted as `predicted`; share: of the actual class's images")
-               if len(mc) else Block('p', 'No mistakes.')]
+    return blocks + [Block('h3', 'Most confused pairs'),
+                     Block('table', mc.head(10), "images of `actual` predicted as `predicted`; share: of the actual class's images")
+                     if len(mc) else Block('p', 'No mistakes.')]
+
+def _class_blocks(files:dict, folder:Path, d:Path, max_rows:int)->list:
     pcm = _csv(d, 'per_class_metrics')
     body, avgs = pcm.iloc[:-2], pcm.iloc[-2:]
     cut = len(body) > max_rows
     shown = pd.concat([body.sort_values('f1', kind='stable').head(max_rows) if cut else body, avgs])
-    blocks += [Block('h3', 'Per-class metrics'),
-               Block('p', "Precision: of the images predicted as the class, the share that are. Recall (the class's accuracy): "
-                          "of the class's images, the share found. F1 combines the two; support is the number of images. The "
-                          "macro average counts every class the same, the weighted average weights them by support."),
-               Block('table', shown, f"the {max_rows} classes with the lowest F1, then the averages" if cut else '')]
-    blocks += _img(files, folder, 'class_accuracy_png', 'accuracy per class, worst first, with correct/total')
+    blocks = [Block('h3', 'Per-class metrics'),
+              Block('p', "Precision: of the images predicted as the class, the share that are. Recall (the class's accuracy): "
+                         "of the class's images, the share found. F1 combines the two; support is the number of images. The "
+                         "macro average counts every class the same, the weighted average weights them by support."),
+              Block('table', shown, f"the {max_rows} classes with the lowest F1, then the averages" if cut else '')]
+    return blocks + _img(files, folder, 'class_accuracy_png', 'accuracy per class, worst first, with correct/total')
+
+def _loss_blocks(files:dict, folder:Path, d:Path, k:int, s:dict)->list:
     tl = _csv(d, 'top_losses').head(k)
-    blocks += [Block('h3', 'Top losses'),
-               Block('p', "The images with the largest loss (the lowest probability given to the true class): confident "
-                          "mistakes first. A red title is a mistake. Mislabelled or broken images are usually found here; "
-                          "their paths (relative to the dataset root) are listed under the grid.")]
+    blocks = [Block('h3', 'Top losses'),
+              Block('p', "The images with the largest loss (the lowest probability given to the true class): confident "
+                         "mistakes first. A red title is a mistake. Mislabelled or broken images are usually found here; "
+                         "their paths (relative to the dataset root) are listed under the grid.")]
     blocks += _img(files, folder, 'top_losses_png', 'actual and predicted class, probability of the prediction, loss')
-    blocks.append(Block('table', tl[['rank', 'path', 'actual', 'predicted', 'prob_predicted', 'loss']]))
-    blocks += [Block('h3', 'Calibration'),
+    blocks += [Block('table', tl[['rank', 'path', 'actual', 'predicted', 'prob_predicted', 'loss']]), Block('h3', 'Calibration'),
                Block('p', "Of the images predicted with confidence around p, about a share p should be right: bars on the "
                           f"diagonal. Bars below it mean over-confidence. The expected calibration error ({s['ece']:.4f}) is "
                           "the average gap, weighted by the number of images in each bin (histogram underneath).")]
-    blocks += _img(files, folder, 'reliability_png', 'reliability diagram')
+    return blocks + _img(files, folder, 'reliability_png', 'reliability diagram')
+
+def _curve_blocks(files:dict, folder:Path)->list:
     lr = sorted(n for n in files if n.startswith('lr_find'))
-    if 'history_png' in files or lr:
-        blocks += [Block('h3', 'Training curves'),
-                   Block('p', "Loss and accuracy per epoch of the runs behind these predictions; a dashed line marks a new "
-                              "stage of progressive resizing (a larger image size), a dotted one the unfreezing of a "
-                              "pretrained body. The lr_find plots show the loss against the learning rate tried before a "
-                              "stage; the learning rate was picked near the valley.")]
-        blocks += _img(files, folder, 'history_png', 'training curves')
-        for n in lr: blocks += _img(files, folder, n, 'lr_find: ' + re.sub(r'_?stage(\d+)$', r', stage \1', n.removeprefix('lr_find')).strip(', _'))
+    if 'history_png' not in files and not lr: return []
+    blocks = [Block('h3', 'Training curves'),
+              Block('p', "Loss and accuracy per epoch of the runs behind these predictions; a dashed line marks a new "
+                         "stage of progressive resizing (a larger image size), a dotted one the unfreezing of a "
+                         "pretrained body. The lr_find plots show the loss against the learning rate tried before a "
+                         "stage; the learning rate was picked near the valley.")]
+    blocks += _img(files, folder, 'history_png', 'training curves')
+    for n in lr: blocks += _img(files, folder, n, 'lr_find: ' + re.sub(r'_?stage(\d+)$', r', stage \1', n.removeprefix('lr_find')).strip(', _'))
     return blocks
 
 # %% ../nbs/85_report.ipynb #dfcb2e29
@@ -335,6 +346,18 @@ def _glance(ds:dict, best:dict, ens:dict|None, kf:str|None, ood:dict|None)->list
     if ood: items.append(f"out of distribution ({ood['name']}): accuracy {ood['in_accuracy']:.4f} -> **{ood['ood_accuracy']:.4f}** (drop {ood['drop']:.4f})")
     return [Block('h2', 'At a glance'), Block('ul', items)]
 
+def _results_blocks(exp_dir:Path, single_kfold:bool)->list:
+    "Section 2: every run's results (or the folds of a k-fold folder)"
+    blocks = [Block('h2', '2. Results of all runs')]
+    if single_kfold:
+        kt, kf_line = kfold_table(exp_dir)
+        return blocks + [Block('p', kf_line), Block('table', kt, "each fold's accuracy on its own validation fold")]
+    rt, kft = results_table(exp_dir), kfolds_table(exp_dir)
+    if len(rt): blocks += [Block('p', "One row per run, best validation accuracy first (sizes and epochs per stage of "
+                                      "progressive resizing; lrs: the learning rate of each stage)."), Block('table', rt)]
+    if len(kft): blocks += [Block('p', 'K-fold folders: CV accuracy (mean ± std over the folds) and out-of-fold accuracy.'), Block('table', kft)]
+    return blocks
+
 def write_report(
     exp_dir:str|Path,         # an experiment folder (runs/EXP) or a k-fold folder
     out:str|Path|None=None,   # the report folder (default: `exp_dir/report`)
@@ -352,18 +375,10 @@ def write_report(
     _clear(out)
     ds = dataset_summary(exp_dir, out/'validation.json')
     single_kfold = is_kfold(exp_dir)
-    best = exp_dir if single_kfold else best_run(exp_dir)
+    best = exp_dir if single_kfold else best_member(exp_dir)
     has_ens = not single_kfold and (exp_dir/'ensemble.json').is_file()
-    blocks = dataset_blocks(ds) + [Block('h2', '2. Results of all runs')]
-    kf_line = None
-    if single_kfold:
-        kt, kf_line = kfold_table(exp_dir)
-        blocks += [Block('p', kf_line), Block('table', kt, "each fold's accuracy on its own validation fold")]
-    else:
-        rt, kft = results_table(exp_dir), kfolds_table(exp_dir)
-        if len(rt): blocks += [Block('p', "One row per run, best validation accuracy first (sizes and epochs per stage of "
-                                          "progressive resizing; lrs: the learning rate of each stage)."), Block('table', rt)]
-        if len(kft): blocks += [Block('p', 'K-fold folders: CV accuracy (mean ± std over the folds) and out-of-fold accuracy.'), Block('table', kft)]
+    blocks = dataset_blocks(ds) + _results_blocks(exp_dir, single_kfold)
+    kf_line = kfold_table(exp_dir)[1] if single_kfold else None
     no_ens = ("This is one k-fold result: its fold models vote together when predicting (`imgclf predict`). To ensemble several "
               "k-fold results, put their folders in one experiment folder and run `imgclf ensemble` on it." if single_kfold
               else "No ensemble.json: run `imgclf ensemble` on the experiment to add one.")
@@ -382,7 +397,6 @@ def write_report(
     if ood_files: blocks += ood_blocks(ood_files, out, k)
     title = f"Report: {exp_dir.resolve().name}"
     when = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
-    from image_classification import __version__
     head = [Block('h1', title),
             Block('p', f"Experiment folder `{exp_dir.name}`, reported on {when} by image_classification {__version__}. Every "
                        f"number and figure below is computed from the files in that folder; regenerate with `imgclf report {exp_dir.as_posix()}`.")]

@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/runs.html.md""
 
 # %% ../nbs/41_runs.ipynb #d9bc1925
 from __future__ import annotations
-import itertools, json, math, platform, re
+import itertools, json, math, os, platform, re, socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,14 +20,16 @@ import torch
 from torch import nn
 import safetensors.torch as st
 
+from . import __version__
 from .core import UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
+from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle
+from .config import migrate
 
 # %% auto #0
-__all__ = ['PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'STATUSES', 'META_KEYS', 'RESULT_COLS', 'TRUSTED_ONLY_NOTE', 'safe_name',
-           'new_run_dir', 'refuse_pickle', 'safe_load_weights', 'library_versions', 'jsonable', 'make_meta',
-           'check_status', 'save_array', 'save_csv', 'save_run', 'read_meta', 'verify_weights', 'load_probs', 'Run',
-           'build_model', 'load_run', 'mark_status', 'read_results', 'append_results', 'results_row', 'list_runs',
-           'export_pickle']
+__all__ = ['STATUSES', 'META_KEYS', 'RESULT_COLS', 'TRUSTED_ONLY_NOTE', 'safe_name', 'new_run_dir', 'library_versions',
+           'jsonable', 'make_meta', 'check_status', 'save_array', 'save_csv', 'save_run', 'read_meta', 'verify_weights',
+           'load_probs', 'Run', 'build_model', 'load_run', 'write_status', 'run_status', 'read_results',
+           'append_results', 'results_row', 'list_runs', 'best_run', 'export_pickle']
 
 # %% ../nbs/41_runs.ipynb #8f55cc32
 def safe_name(name:str)->str:
@@ -48,44 +50,6 @@ def new_run_dir(
         try: folder.mkdir(); return folder
         except FileExistsError: continue
 
-# %% ../nbs/41_runs.ipynb #f6585281
-PICKLE_SUFFIXES = ('.pkl', '.pickle')
-TORCH_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt')
-
-def refuse_pickle(path:str|Path):
-    "Raise a `UserError` explaining why the pickle at `path` will not be loaded"
-    raise UserError(f"refusing to load {path}: it is a pickle, and unpickling can run arbitrary code. "
-                    "Run folders keep weights in model.safetensors and are read with load_run; "
-                    "open a fastai export.pkl with fastai.learner.load_learner only if you trust where it came from.")
-
-# %% ../nbs/41_runs.ipynb #02fe5f4e
-def _unwrap_state_dict(sd, path):
-    "The tensors in a `torch.load` result: a state_dict, or fastai's/Lightning's {'model'|'state_dict': state_dict}"
-    if isinstance(sd, dict):
-        for k in ('model', 'state_dict'):
-            if isinstance(sd.get(k), dict): sd = sd[k]; break
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise UserError(f"{path} holds no state_dict (a dict of tensors): save the weights with safetensors instead")
-    return sd
-
-def safe_load_weights(
-    path:str|Path,       # a .safetensors, .pth/.pt/.bin/.ckpt (tensors only) file; .pkl is refused
-    device:str='cpu',    # where to put the tensors
-)->dict[str, torch.Tensor]:
-    "Load a state_dict from `path` without ever unpickling an arbitrary object"
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in PICKLE_SUFFIXES: refuse_pickle(path)
-    if suffix not in TORCH_SUFFIXES + ('.safetensors',):
-        raise UserError(f"unknown weights format {path}: expected .safetensors or a torch .pth/.pt/.bin/.ckpt file")
-    if not path.is_file(): raise UserError(f"no weights file {path}")
-    if suffix == '.safetensors': return st.load_file(path, device=str(device))
-    try: sd = torch.load(path, map_location=device, weights_only=True)
-    except Exception as e:
-        raise UserError(f"refusing to load {path}: it is not plain tensors ({type(e).__name__}), and torch.load with "
-                        "weights_only=False could run arbitrary code. Convert it to safetensors where you trust it.") from None
-    return _unwrap_state_dict(sd, path)
-
 # %% ../nbs/41_runs.ipynb #c953276b
 STATUSES = ('running', 'finished', 'interrupted')
 
@@ -96,7 +60,7 @@ META_KEYS = {
     'classes': 'ordered class list; output k of the model is classes[k]',
     'n_classes': 'len(classes)',
     'channels': 'input channels (1 or 3)',
-    'stage_sizes': 'image size of each training stage (list of int)',
+    'sizes': 'image size of each training stage (list of int)',
     'normalization': "{'mean': [...], 'std': [...]} applied to inputs in [0, 1]",
     'metrics': 'validation metrics of the saved weights, e.g. accuracy, error_rate, macro_f1',
     'status': "one of 'running', 'finished', 'interrupted'",
@@ -114,7 +78,6 @@ def library_versions()->dict[str, str|None]:
     def ver(pkg):
         try: return metadata.version(pkg)
         except metadata.PackageNotFoundError: return None
-    from image_classification import __version__
     libs = ('torch', 'torchvision', 'fastai', 'timm', 'safetensors', 'numpy')
     return {'python': platform.python_version(), **{p: ver(p) for p in libs}, 'image_classification': __version__}
 
@@ -142,7 +105,7 @@ def make_meta(
     for k in ('arch', 'classes'):
         if not meta.get(k): raise UserError(f"model.json needs {k!r}: pass it in meta to save_run")
     classes = [str(c) for c in meta['classes']]
-    defaults = dict(format='image_classification.run/1', arch_kwargs={}, channels=3, stage_sizes=[],
+    defaults = dict(format='image_classification.run/1', arch_kwargs={}, channels=3, sizes=[],
                     normalization=None, metrics={}, status='finished', created=(old or {}).get('created') or _utcnow())
     out = {**defaults, **jsonable(meta), 'classes': classes, 'n_classes': len(classes), 'updated': _utcnow(),
            'versions': library_versions(), 'n_params': sum(p.numel() for p in model.parameters()),
@@ -207,7 +170,10 @@ def read_meta(folder:str|Path)->dict:
     "The manifest of run `folder`; a `UserError` that names any pickle found when there is none"
     folder = Path(folder)
     if not folder.is_dir(): raise UserError(f"no run folder {folder}")
-    if (folder/'model.json').is_file(): return read_json(folder/'model.json')
+    if (folder/'model.json').is_file():
+        try: return migrate(read_json(folder/'model.json'))  # older runs said stage_sizes
+        except (ValueError, UnicodeDecodeError) as e:
+            raise UserError(f"{folder/'model.json'} is not valid JSON ({type(e).__name__}): the run's save was cut short or the file was edited") from None
     pickles = sorted(p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES + TORCH_SUFFIXES)
     if any(p.suffix.lower() in PICKLE_SUFFIXES for p in pickles):
         refuse_pickle(next(p for p in pickles if p.suffix.lower() in PICKLE_SUFFIXES))
@@ -248,7 +214,6 @@ class Run:
 # %% ../nbs/41_runs.ipynb #8d0c8fda
 def build_model(meta:dict)->nn.Module:
     "A freshly built, untrained model for the manifest `meta` (no weights are downloaded)"
-    from image_classification.models import create_arch  # lazy: models imports timm and fastai
     return create_arch(meta['arch'], len(meta['classes']), pretrained=False, n_in=meta.get('channels', 3),
                        **meta.get('arch_kwargs', {}))
 
@@ -262,26 +227,43 @@ def load_run(
     meta = read_meta(folder)
     path = verify_weights(folder, meta)
     model = (builder or build_model)(meta).to(device)
-    try:
+    try:  # safetensors' save_model/load_model pair keeps tied weights (one tensor under two names) stored once
         if path.suffix == '.safetensors': st.load_model(model, path, strict=True, device=str(device))
-        else: model.load_state_dict(safe_load_weights(path, device), strict=True)
+        else: model.load_state_dict(load_state_dict_file(path, str(device)), strict=True)
     except RuntimeError as e:
         raise UserError(f"{path} does not fit the model built for arch {meta.get('arch')!r}: {str(e).splitlines()[0]}") from None
     history = pd.read_csv(folder/'history.csv') if (folder/'history.csv').is_file() else None
     return Run(folder, model.eval(), meta, history, load_probs(folder))
 
 # %% ../nbs/41_runs.ipynb #4b55cdfd
-def mark_status(
+def write_status(
     folder:str|Path,  # a run folder
     status:str,       # one of `STATUSES`
+    **info,           # more to record, e.g. the error that interrupted it
 )->dict:
-    "Set the status in run `folder`'s model.json (and its results.csv row, if there is one)"
+    "Record run `folder`'s status in its status.json, with this process and host, atomically"
+    folder, status = Path(folder), check_status(status)
+    old = read_json(folder/'status.json') if (folder/'status.json').is_file() else {}
+    d = {**old, **info, 'status': status, 'pid': os.getpid(), 'host': socket.gethostname(), 'time': _utcnow()}
+    if status != 'interrupted': d.pop('error', None)
+    write_json(folder/'status.json', d)
+    return d
+
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def run_status(folder:str|Path)->str|None:
+    "'running', 'finished' or 'interrupted' (a 'running' run whose process is gone from this host); None for no run"
     folder = Path(folder)
-    meta = {**read_meta(folder), 'status': check_status(status), 'updated': _utcnow()}
-    write_json(folder/'model.json', meta)
-    if folder.name in set(read_results(folder.parent).get('run_id', [])):
-        append_results(folder.parent, {'run_id': folder.name, 'status': status})
-    return meta
+    if (folder/'status.json').is_file():
+        try: d = read_json(folder/'status.json')
+        except ValueError: return 'interrupted'  # cut short while being written
+        if d.get('status') == 'running' and d.get('host') == socket.gethostname() and not _alive(int(d.get('pid', -1))): return 'interrupted'
+        return d.get('status')
+    return read_json(folder/'model.json').get('status') if (folder/'model.json').is_file() else None
 
 # %% ../nbs/41_runs.ipynb #30112fd8
 RESULT_COLS = ['run_id', 'arch', 'status', 'sizes', 'epochs', 'lrs', 'accuracy', 'error_rate', 'macro_f1', 'seconds', 'params']
@@ -332,7 +314,7 @@ def results_row(folder:str|Path)->dict:
     meta = read_meta(folder)
     metrics = meta.get('metrics') or {}
     return {'run_id': Path(folder).name, 'arch': meta.get('arch'), 'status': meta.get('status'),
-            'sizes': meta.get('stage_sizes'), 'epochs': meta.get('epochs'), 'lrs': meta.get('lrs'),
+            'sizes': meta.get('sizes'), 'epochs': meta.get('epochs'), 'lrs': meta.get('lrs'),
             **metrics, 'seconds': meta.get('seconds'), 'params': meta.get('n_params')}
 
 # %% ../nbs/41_runs.ipynb #a7718fcd
@@ -344,8 +326,19 @@ def list_runs(
     exp_dir = Path(exp_dir)
     if not exp_dir.is_dir(): raise UserError(f"no experiment folder {exp_dir}")
     metas = {p: read_json(p/'model.json') for p in exp_dir.iterdir() if (p/'model.json').is_file()}
-    keep = [p for p, m in metas.items() if status is None or m.get('status') == status]
+    keep = [p for p in metas if status is None or run_status(p) == status]
     return sorted(keep, key=lambda p: (metas[p].get('created', ''), p.name))
+
+# %% ../nbs/41_runs.ipynb #df0107e5
+def best_run(
+    exp_dir:str|Path,         # the experiment's folder
+    metric:str='accuracy',    # the validation score to compare
+)->Path|None:
+    "The finished run of `exp_dir` with validation probabilities and the best `metric` (the earlier of equals); None if none"
+    scored = [((read_meta(f).get('metrics') or {}).get(metric), f) for f in list_runs(exp_dir, status='finished')
+              if (f/'valid_probs.npy').is_file()]
+    scored = [(a, f) for a, f in scored if a is not None]
+    return max(scored, key=lambda af: af[0])[1] if scored else None
 
 # %% ../nbs/41_runs.ipynb #25a3e9b4
 TRUSTED_ONLY_NOTE = """export.pkl is fastai's Learner.export: a Python pickle of the whole Learner.

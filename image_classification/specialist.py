@@ -6,24 +6,27 @@ Docs: https://image-classification.github.io/image_classification/specialist.htm
 
 # %% ../nbs/70_specialist.ipynb #1a6558df
 from __future__ import annotations
-import argparse, dataclasses, time
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd
-from sklearn.metrics import confusion_matrix, f1_score
+from sklearn.metrics import confusion_matrix
 
-from .core import UserError, read_json, write_json
-from .data import abs_paths, classes_of, load_table, split_table, validate
+from .core import UserError, accuracy, macro_f1, read_json, write_json
+from .data import abs_paths, classes_of, load_table, same_rows, split_table, validate
 from .runs import jsonable, read_meta, safe_name, save_array, save_csv
-from .train import TrainConfig, resolve_pretrained, train
-from .predict import align_probs, kfold_runs, predict_probs, read_test_table, resolve_source, source_probs
-from .interpret import load_probs_source
+from .config import TrainConfig, same_recipe
+from .recipe import complete_config
+from .train import train
+from .kfold import is_kfold, kfold_runs
+from .ensemble import align_classes, load_probs_source, resolve_source
+from .inference import predict_probs, read_test_table, source_probs
 
 # %% auto #0
-__all__ = ['confused_pairs', 'apply_recheck', 'recheck_plan', 'specialist_table', 'RecheckResult', 'recheck', 'recheck_probs',
-           'add_pseudo', 'check_pseudo', 'PseudoResult', 'pseudo_rows', 'pseudo_label', 'recheck_args', 'cmd_recheck',
-           'pseudo_args', 'cmd_pseudo']
+__all__ = ['confused_pairs', 'apply_recheck', 'recheck_plan', 'specialist_table', 'RecheckResult', 'source_config', 'recheck',
+           'recheck_probs', 'add_pseudo', 'check_pseudo', 'PseudoResult', 'check_threshold', 'pseudo_rows',
+           'pseudo_label']
 
 # %% ../nbs/70_specialist.ipynb #11470c67
 def confused_pairs(
@@ -114,8 +117,8 @@ class RecheckResult:
     after:np.ndarray      # re-checked probabilities
     mode:str              # 'out-of-fold' or 'validation'
     scored_on:str = ''
-    def _acc(self, p): return float((p.argmax(1) == self.y).mean())
-    def _f1(self, p): return float(f1_score(self.y, p.argmax(1), average='macro'))
+    def _acc(self, p): return accuracy(p, self.y)
+    def _f1(self, p): return macro_f1(p, self.y)
     @property
     def accuracy_before(self)->float: return self._acc(self.before)
     @property
@@ -141,7 +144,7 @@ def _source_table(src)->pd.DataFrame|None:
     if 'split' not in src.rows: return None
     return load_table(src.folder.parent if src.kind == 'run' else src.folder)
 
-def _source_config(src)->TrainConfig:
+def source_config(src)->TrainConfig:
     "The recipe of the source's first run"
     return TrainConfig.from_dict(read_meta(src.runs[0])['config'])
 
@@ -166,7 +169,7 @@ def _train_pair(src, plan, r, k, cfg, out, valid_pct, quiet, predict_kwargs)->tu
         todo = scored & np.isin(pred, idx)
         if todo.any():
             p = predict_probs(run.folder, _rows(src.rows, todo, src.rows.attrs), **predict_kwargs)
-            spec[todo] = align_probs(p, run.meta['classes'], pair)
+            spec[todo] = align_classes(p, run.meta['classes'], pair, run.folder.name)
         runs.append(str(run.folder.relative_to(out)))
         scored_counts.append(int(todo.sum()))
         if not quiet: print(f"  specialist {pair[0]} vs {pair[1]}, {name}: {len(st)} training rows, re-checks {todo.sum()} rows")
@@ -201,7 +204,7 @@ def recheck(
     out = Path(out)
     if (out/'recheck.json').exists(): raise UserError(f"{out} already holds a re-check; use a new --out folder")
     src = load_probs_source(source)
-    cfg = cfg or _source_config(src)
+    cfg = cfg or source_config(src)
     plan = recheck_plan(src.rows, _source_table(src))
     cp = confused_pairs(src.probs if src.labels is None else src.pred, src.y, src.classes, pairs, disjoint=True)
     if not len(cp): raise UserError(f"{source}: the predictions confuse no pair of classes; nothing to re-check")
@@ -222,8 +225,8 @@ def recheck(
 def _pair_scores(src, after, idx)->dict:
     "Accuracy over the rows whose main prediction fell in the pair, before and after"
     inside = np.isin(src.pred, idx)
-    return dict(rows_in_pair=int(inside.sum()), pair_accuracy_before=float((src.pred[inside] == src.y[inside]).mean()) if inside.any() else None,
-                pair_accuracy_after=float((after[inside].argmax(1) == src.y[inside]).mean()) if inside.any() else None)
+    return dict(rows_in_pair=int(inside.sum()), pair_accuracy_before=accuracy(src.pred[inside], src.y[inside]) if inside.any() else None,
+                pair_accuracy_after=accuracy(after[inside], src.y[inside]) if inside.any() else None)
 
 # %% ../nbs/70_specialist.ipynb #36ccef47
 def recheck_probs(
@@ -250,7 +253,7 @@ def recheck_probs(
         if not todo.any(): continue
         rows = _rows(test_table, todo, test_table.attrs)
         spec = np.full((len(probs), 2), np.nan)
-        spec[todo] = np.mean([align_probs(predict_probs(folder/r, rows, **predict_kwargs), read_meta(folder/r)['classes'], p['classes'])
+        spec[todo] = np.mean([align_classes(predict_probs(folder/r, rows, **predict_kwargs), read_meta(folder/r)['classes'], p['classes'], r)
                               for r in p['runs']], axis=0)
         probs = apply_recheck(probs, spec, idx, pred=pred)
     return probs
@@ -285,7 +288,7 @@ def check_pseudo(
 def _trained_paths(folder:Path)->set:
     "Absolute paths of the images a run (or every fold of a k-fold folder) trained on"
     folder = Path(folder)
-    if (folder/'kfold.json').is_file(): return set().union(*(_trained_paths(r) for r in kfold_runs(folder)))
+    if is_kfold(folder): return set().union(*(_trained_paths(r) for r in kfold_runs(folder)))
     t = load_table(folder.parent)
     if not read_meta(folder).get('full_train'): t = t[t['split'] == 'train']
     return {str(p) for p in abs_paths(t)}
@@ -334,7 +337,7 @@ class PseudoResult:
         return (f"pseudo-labelled {self.n_added} of {self.n_test} test images at probability >= {self.threshold:g}{right}; "
                 f"validation accuracy {self.accuracy_before:.4f} -> {self.accuracy_after:.4f} ({self.change:+.4f})")
 
-def _check_threshold(threshold:float)->float:
+def check_threshold(threshold:float)->float:
     "`threshold` if it is a probability a prediction can reach, else a `UserError`"
     if not 0 < threshold <= 1: raise UserError(f"threshold must be in (0, 1], not {threshold}")
     return threshold
@@ -346,7 +349,7 @@ def pseudo_rows(
     threshold:float=0.95,  # keep images whose top probability is at least this
 )->pd.DataFrame:
     "The confident test images: absolute path, predicted label, confidence"
-    _check_threshold(threshold)
+    check_threshold(threshold)
     conf, top = scores.max(1), scores.argmax(1)
     keep = conf >= threshold
     return pd.DataFrame({'path': [str(p) for p, k in zip(abs_paths(test), keep) if k],
@@ -357,19 +360,9 @@ def _same_recipe(run:Path, cfg:TrainConfig, table:pd.DataFrame)->bool:
     "True when `run` is a finished run of `cfg` on the same rows and split as `table`"
     run = Path(run)
     if not (run/'model.json').is_file() or not (run.parent/'data.json').is_file(): return False
-    meta, t = read_meta(run), load_table(run.parent)
-    skip = ('num_workers', 'log', 'auto')  # how it ran, and the record of how the recipe was chosen: not the recipe
-    same_cfg = {k: v for k, v in (meta.get('config') or {}).items() if k not in skip} == \
-               {k: v for k, v in jsonable(cfg.to_dict()).items() if k not in skip}
-    cols = ('path', 'label', 'split')
-    return same_cfg and bool(meta.get('metrics')) and len(t) == len(table) and \
-        all((t[c].astype(str).to_numpy() == table[c].astype(str).to_numpy()).all() for c in cols)
-
-def _resolved(cfg:TrainConfig, table:pd.DataFrame, quiet:bool=True)->TrainConfig:
-    "`cfg` with the fields `train` would choose from the data chosen now, on `table`: one recipe for both runs"
-    from image_classification.auto import complete_config
-    cfg = complete_config(cfg, table, quiet=quiet)
-    return cfg if cfg.pretrained is not None else dataclasses.replace(cfg, pretrained=resolve_pretrained(cfg), callbacks=list(cfg.callbacks))
+    meta = read_meta(run)
+    return (same_recipe(meta.get('config') or {}, jsonable(cfg.to_dict())) and bool(meta.get('metrics'))
+            and same_rows(load_table(run.parent), table))
 
 def _run_info(folder:Path)->dict:
     m = read_meta(folder)
@@ -388,10 +381,10 @@ def pseudo_label(
 )->PseudoResult:
     "Add confidently predicted test images to training as `pseudo` rows; retrain; compare validation accuracy"
     out, t0 = Path(out), time.time()
-    _check_threshold(threshold)
+    check_threshold(threshold)
     if 'split' not in table or not (table['split'] == 'valid').any(): raise UserError("pseudo-labeling needs a table with validation rows: split it first")
     check_pseudo(table)
-    classes, cfg = classes_of(table), _resolved(cfg, table, quiet)  # chosen on the table without pseudo rows
+    classes, cfg = classes_of(table), complete_config(cfg, table, quiet)  # chosen on the table without pseudo rows: one recipe for both runs
     test = read_test_table(test_table)
     _check_test(test, table)
     _check_source(resolve_source(source), table)
@@ -421,78 +414,3 @@ def pseudo_label(
         'change': res.change, 'validation_rows': int((table['split'] == 'valid').sum()), 'seconds': round(time.time() - t0, 1),
         'config': cfg.to_dict()}))
     return res
-
-# %% ../nbs/70_specialist.ipynb #b9ccebfd
-def _recipe_dests(p:argparse.ArgumentParser)->list[str]:
-    "Add `train`'s recipe options to `p` with no defaults (None: keep the source's); return their names"
-    from image_classification.cli import _recipe_args
-    before = {a.dest for a in p._actions}
-    _recipe_args(p)
-    dests = [a.dest for a in p._actions if a.dest not in before]
-    p.set_defaults(**{d: None for d in dests})
-    return dests
-
-def recheck_args(p:argparse.ArgumentParser):
-    "Options of `imgclf recheck`"
-    p.add_argument('source', help="a k-fold folder (out-of-fold re-check), a run, or an experiment (its ensemble, else its best run)")
-    p.add_argument('--pairs', type=int, default=1, help="how many of the most confused (disjoint) pairs of classes get a specialist")
-    p.add_argument('--out', default='runs/recheck', help="the re-check folder: recheck.json, recheck.csv, pair*/ specialists")
-    p.add_argument('--valid-pct', type=float, default=0.2, help="share of a specialist's training rows that picks its best epoch")
-    p.add_argument('--seed', type=int, default=None, help="seed of the specialists (default: the source's)")
-    p.description = (p.description or '') + ". Recipe options default to the source's own recipe; each one given replaces it."
-    _recipe_dests(p)
-
-# %% ../nbs/70_specialist.ipynb #e36cf0d2
-def _spec_config(args, base:TrainConfig)->TrainConfig:
-    "The source's recipe with the recipe options given on the command line (or in --config) replacing its values"
-    from image_classification.cli import _TRAIN_FLAGS
-    d = base.to_dict()
-    for flag, fld in _TRAIN_FLAGS.items():
-        v = getattr(args, flag, None)
-        if v is not None: d[fld] = [s for s in v.split(',') if s] if fld == 'log' and isinstance(v, str) else v
-    d.update(getattr(args, '_config_extra', {}) or {})
-    return TrainConfig.from_dict(d)
-
-def cmd_recheck(args)->int:
-    "Train specialists for the most confused pairs of a source; report accuracy before and after"
-    from image_classification.cli import _bars
-    src = load_probs_source(args.source)
-    cfg = _spec_config(args, _source_config(src))
-    out = Path(args.out)
-    if not args.quiet: print(f"main predictions: {src.note}; accuracy {src.accuracy:.4f}")
-    res = recheck(args.source, pairs=args.pairs, out=out, cfg=cfg, valid_pct=args.valid_pct, quiet=args.quiet, progress=_bars(args))
-    print(res)
-    for p in res.pairs:
-        print(f"  {p['classes'][0]} vs {p['classes'][1]}: {p['rows_in_pair']} rows predicted in the pair, "
-              f"accuracy there {p['pair_accuracy_before']:.4f} -> {p['pair_accuracy_after']:.4f}")
-    print(f"written: {out.resolve()} (recheck.json, recheck.csv, recheck_probs.npy, pair*/)")
-    return 0
-
-# %% ../nbs/70_specialist.ipynb #c6f17da5
-def pseudo_args(p:argparse.ArgumentParser):
-    "Options of `imgclf pseudo`"
-    from image_classification.cli import _add_source, _recipe_args
-    _add_source(p)
-    p.add_argument('--source', dest='model', metavar='FOLDER', required=True, help="what labels the test images: a run, an experiment (its ensemble) or a k-fold folder trained on the training rows only")
-    p.add_argument('--test', required=True, help="the unlabelled test images: a folder, or a CSV with an image_path column")
-    p.add_argument('--threshold', type=float, default=0.95, help="pseudo-label test images predicted with at least this probability")
-    p.add_argument('--out', default='runs/pseudo', help="folder for pseudo.json, pseudo_rows.csv, baseline/ and pseudo/ experiments")
-    p.add_argument('--no-leak-check', action='store_true', help="skip decoding every image to refuse test images identical to validation images")
-    _recipe_args(p)
-
-def cmd_pseudo(args)->int:
-    "Pseudo-label confident test images, retrain with the same recipe, report the change in validation accuracy"
-    from image_classification.cli import _bars, _read_source, config_from_args
-    _check_threshold(args.threshold)  # before the minutes of checking and predicting
-    cfg, table = config_from_args(args), _read_source(args)
-    report = validate(table, stratify=args.split == 'stratified', progress=_bars(args))
-    if not report.ok:
-        print(report.format())
-        return 2
-    test, out = read_test_table(args.test, test=True), Path(args.out)
-    res = pseudo_label(cfg, table, test, args.model, threshold=args.threshold, out=out, quiet=args.quiet,
-                       check_leaks=not args.no_leak_check, progress=_bars(args))
-    print(res)
-    print(f"baseline: {res.before['run']}\nwith pseudo rows: {res.after['run']}")
-    print(f"written: {out.resolve()} (pseudo.json, pseudo_rows.csv)")
-    return 0

@@ -1,4 +1,4 @@
-"""`TrainConfig` and `train(cfg, table)`: lr_find, freeze epochs and progressive resizing, the best epoch kept, resumable.
+"""`train(cfg, table)`: lr_find, freeze epochs and progressive resizing, the best epoch kept, resumable.
 
 Docs: https://image-classification.github.io/image_classification/train.html.md"""
 
@@ -6,140 +6,48 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import copy, dataclasses, itertools, json, os, shutil, time
-from dataclasses import dataclass, field
+import dataclasses, itertools, os, shutil, time
 from functools import partial
 from pathlib import Path
 
-import numpy as np, pandas as pd, torch, yaml
+import numpy as np, pandas as pd, torch
+from matplotlib.figure import Figure
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import fit_one_cycle, lr_find  # noqa: F401 (patches Learner)
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import Learner
-from fastai.torch_core import to_detach
+from fastai.torch_core import set_seed, to_detach
 from fastai.callback.progress import ProgressCallback
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
 from fastai.optimizer import SGD, Adam, OptimWrapper
 from fastcore.foundation import L
-from fastcore.basics import noop
+from fastcore.basics import noop, patch
 from safetensors.torch import load_file, save_file
-from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from .core import UserError, atomic_path, read_json, write_json, atomic_write, parse_duration
-from .data import classes_of, get_dls, save_table, load_table
-from .models import arch_info, create_arch, split_params
-from .averaging import EMA, averaging_callbacks, mix_callbacks, SWA
-from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run
+from .core import UserError, atomic_path, atomic_write, read_json, scores, write_json
+from .data import classes_of, load_table, same_rows, save_table
+from .loaders import get_dls
+from .models import arch_info, create_arch, load_state_dict_file, split_params
+from .config import TrainConfig
+from .recipe import complete_config, resolve_pretrained
+from .averaging import EMA, SWA, mix_callbacks
+from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run, write_status
 
 # %% auto #0
-__all__ = ['TrainConfig', 'resolve_pretrained', 'plan_phases', 'make_opt_func', 'make_loss', 'make_metrics', 'class_weights',
-           'BnEval', 'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint',
-           'RunTracker', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'grid_search']
-
-# %% ../nbs/40_train.ipynb #0467b60a
-_OPTS = ('adam', 'adamw', 'sgd', 'adamax')
-_PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
-
-@dataclass
-class TrainConfig:
-    "Everything that defines one training run"
-    arch:str|None=None             # registered architecture or any timm model name; None: chosen from the data (see `auto`)
-    pretrained:bool|None=None      # start from ImageNet weights; False: from scratch; None: if the architecture has any
-    weights:str|None=None          # weights file or folder, for offline machines
-    arch_kwargs:dict=field(default_factory=dict) # extra builder arguments, e.g. `width` of simple_cnn
-    stage_sizes:list|None=None     # image size of each progressive-resizing stage; None: chosen from the data
-    stage_epochs:list|None=None    # epochs of each stage (stage 1: after the freeze epochs); None: chosen
-    freeze_epochs:int|None=None    # epochs with the body frozen at the start of stage 1 (pretrained only); None: 1 if pretrained
-    lr:float|None=None             # peak learning rate; None: lr_find's suggestion at each stage (fixed 1e-2 when the chooser picks a small CNN)
-    lr_mult:float|None=None        # head/body learning-rate ratio; None: 100 if pretrained, else 1
-    wd:float|None=None             # weight decay; None: fastai's default
-    bs:int|None=None               # batch size; None: chosen from the data size
-    head_dropout:float=0.5         # dropout of the classifier head
-    label_smoothing:float=0.0      # 0: plain cross-entropy
-    opt:str='adamw'                # adam, adamw, sgd or adamax
-    precision:str='auto'           # auto (bf16, else fp16, on CUDA; fp32 on CPU), fp32, bf16, fp16
-    channels_last:bool|None=None   # None: on CUDA only
-    channels:int|None=None         # input channels, 1 or 3; None: the architecture's own
-    aug:str|None=None              # augmentation preset; None: chosen from the images (no flips for grayscale/small ones)
-    presize:float=1.25             # item resize factor before batch augmentation
-    seed:int=42                    # seed for weights init, shuffling and augmentation
-    lr_find_iters:int=100          # mock-training iterations of each lr_find
-    monitor:str='accuracy'         # validation metric that picks the best epoch
-    num_workers:int|None=None      # DataLoader workers; None: one per core
-    log:list=field(default_factory=lambda: ['csv']) # loggers: csv always, plus tensorboard and/or wandb
-    export_pkl:bool=False          # also write fastai's export.pkl (a pickle: trusted use only)
-    bn_eval:bool=False             # keep every BatchNorm layer on its running (pretrained) statistics
-    mixup:float|None=None          # MixUp alpha (e.g. 0.4); None: off
-    cutmix:float|None=None         # CutMix alpha (e.g. 1.0); None: off (both: one of the two per batch)
-    swa:float|None=None            # SWA over the last stage from this epoch (a share of it if < 1, e.g. 0.75); None: off
-    swa_lr:float|None=None         # SWA's constant learning rate; None: the one-cycle schedule
-    ema:float|None=None            # EMA decay of the weights (e.g. 0.999); None: off
-    ema_warmup:bool=False          # ramp the EMA decay up over the first steps
-    class_weights:str|None=None    # 'balanced' (loss weights n/(k*count)), 'sample' (weighted sampling) or 'none'; None: sample when 3x imbalanced
-    budget:float|str|None=None     # time budget of the run ('10m' or seconds): the chosen epochs fit it; None: no limit
-    compile:bool=False             # torch.compile the model (worth it on a GPU for long runs)
-    auto:dict|None=None            # filled by the chooser: what it chose and why (saved, not set by hand)
-    callbacks:list=field(default_factory=list)      # extra fastai callbacks (not saved)
-
-    def __post_init__(self): self.check()
-
-    def check(self):
-        "Raise `UserError` on a value that cannot work"
-        if self.opt not in _OPTS: raise UserError(f"opt must be one of {', '.join(_OPTS)}, not {self.opt!r}")
-        if self.precision not in _PRECISIONS: raise UserError(f"precision must be one of {', '.join(_PRECISIONS)}, not {self.precision!r}")
-        if self.stage_sizes is not None: self.stage_sizes = [int(s) for s in self.stage_sizes]
-        if self.stage_epochs is not None: self.stage_epochs = [int(e) for e in self.stage_epochs]
-        if self.stage_sizes is not None and self.stage_epochs is not None and (not self.stage_sizes or len(self.stage_sizes) != len(self.stage_epochs)):
-            raise UserError(f"stage_sizes {self.stage_sizes} and stage_epochs {self.stage_epochs} must have the same, non-zero length")
-        if self.stage_sizes is not None and min(self.stage_sizes) < 8: raise UserError(f"stage sizes must be at least 8 pixels: {self.stage_sizes}")
-        if self.class_weights not in (None, 'balanced', 'sample', 'none'):
-            raise UserError(f"class_weights must be 'balanced', 'sample' or 'none', not {self.class_weights!r}")
-        if self.budget is not None: self.budget = parse_duration(self.budget)
-        if self.channels not in (None, 1, 3): raise UserError(f"channels must be 1 or 3, not {self.channels!r}")
-        if not 0 <= self.label_smoothing < 1: raise UserError(f"label_smoothing must be in [0, 1): {self.label_smoothing}")
-        from image_classification.augment import aug_preset
-        if isinstance(self.aug, str): aug_preset(self.aug)  # an unknown preset fails here, not mid-run
-        mix_callbacks(self.mixup, self.cutmix); averaging_callbacks(self.swa, self.swa_lr, self.ema, self.ema_warmup)
-        return self
-
-    def to_dict(self)->dict:
-        "The saveable fields (callbacks are code, not config)"
-        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != 'callbacks'}
-
-    @classmethod
-    def from_dict(cls, d:dict)->TrainConfig:
-        "Build from a dict, refusing unknown keys"
-        names = {f.name for f in dataclasses.fields(cls)}
-        for k in d:
-            if k not in names: raise UserError(f"unknown config key {k!r} (known: {', '.join(sorted(names - {'callbacks'}))})")
-        return cls(**d)
-
-    def save(self, path:str|Path)->Path:
-        "Write as YAML (.yaml/.yml) or JSON, atomically"
-        d, path = self.to_dict(), Path(path)
-        txt = yaml.safe_dump(d, sort_keys=False) if path.suffix in ('.yaml', '.yml') else json.dumps(d, indent=2)
-        return atomic_write(path, txt)
-
-    @classmethod
-    def load(cls, path:str|Path)->TrainConfig:
-        "Read a YAML or JSON config file"
-        path = Path(path)
-        if not path.exists(): raise UserError(f"config file not found: {path}")
-        return cls.from_dict(yaml.safe_load(path.read_text()) or {})  # YAML is a superset of JSON
+__all__ = ['plan_phases', 'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'BnEval', 'logger_callbacks',
+           'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'RunTracker',
+           'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
-def resolve_pretrained(cfg:TrainConfig)->bool:
-    "`cfg.pretrained`, or when it is None whether the architecture has pretrained weights"
-    return arch_info(cfg.arch).has_weights if cfg.pretrained is None else bool(cfg.pretrained)
-
 def plan_phases(cfg:TrainConfig)->list[dict]:
     "The `fit_one_cycle` calls of a run, in order"
     phases, pretrained = [], resolve_pretrained(cfg)
-    for stage, (size, epochs) in enumerate(zip(cfg.stage_sizes, cfg.stage_epochs)):
-        if stage == 0 and pretrained and (1 if cfg.freeze_epochs is None else cfg.freeze_epochs) > 0:
-            phases.append(dict(stage=0, size=size, epochs=1 if cfg.freeze_epochs is None else cfg.freeze_epochs, frozen=True, lr_scale=1.0, pct_start=0.99, div=25.0))
+    freeze = 1 if cfg.freeze_epochs is None else cfg.freeze_epochs
+    for stage, (size, epochs) in enumerate(zip(cfg.sizes, cfg.epochs)):
+        if stage == 0 and pretrained and freeze > 0:
+            phases.append(dict(stage=0, size=size, epochs=freeze, frozen=True, lr_scale=1.0, pct_start=0.99, div=25.0))
             phases.append(dict(stage=0, size=size, epochs=epochs, frozen=False, lr_scale=0.5, pct_start=0.3, div=5.0))
         elif epochs > 0:
             phases.append(dict(stage=stage, size=size, epochs=epochs, frozen=False, lr_scale=1.0, pct_start=0.3,
@@ -183,6 +91,23 @@ def _resolve_precision(cfg, device)->str:
     if cfg.precision != 'auto': return cfg.precision
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
+def logger_callbacks(cfg:TrainConfig)->list:
+    "fastai's callbacks for the loggers of `cfg.log` (csv is the run folder's own history)"
+    cbs = []
+    for name in cfg.log:
+        if name == 'tensorboard':
+            try: from fastai.callback.tensorboard import TensorBoardCallback
+            except ImportError: raise UserError("log 'tensorboard' needs: pip install tensorboard") from None
+            cbs.append(TensorBoardCallback(trace_model=False))
+        elif name == 'wandb':
+            try: import wandb; from fastai.callback.wandb import WandbCallback
+            except ImportError: raise UserError("log 'wandb' needs: pip install wandb") from None
+            os.environ.setdefault('WANDB_MODE', 'offline')
+            if wandb.run is None: wandb.init(project='image_classification', config=cfg.to_dict())
+            cbs.append(WandbCallback(log_preds=False, log_model=False))
+        elif name != 'csv': raise UserError(f"unknown logger {name!r}: use csv, tensorboard or wandb")
+    return cbs
+
 def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     "A fastai `Learner` for `cfg`, with the registry's body/head split; `weight`: per-class loss weights"
     if weight is not None: weight = weight.to(dls.device)
@@ -194,18 +119,7 @@ def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     if prec == 'bf16': learn.to_bf16()
     elif prec == 'fp16': learn.to_fp16()
     if cfg.channels_last or (cfg.channels_last is None and torch.device(dls.device).type == 'cuda'): learn.to_channelslast()
-    for name in cfg.log:
-        if name == 'tensorboard':
-            try: from fastai.callback.tensorboard import TensorBoardCallback
-            except ImportError: raise UserError("log 'tensorboard' needs: pip install tensorboard") from None
-            learn.add_cb(TensorBoardCallback(trace_model=False))
-        elif name == 'wandb':
-            try: import wandb; from fastai.callback.wandb import WandbCallback
-            except ImportError: raise UserError("log 'wandb' needs: pip install wandb") from None
-            os.environ.setdefault('WANDB_MODE', 'offline')
-            if wandb.run is None: wandb.init(project='image_classification', config=cfg.to_dict())
-            learn.add_cb(WandbCallback(log_preds=False, log_model=False))
-        elif name != 'csv': raise UserError(f"unknown logger {name!r}: use csv, tensorboard or wandb")
+    for cb in logger_callbacks(cfg): learn.add_cb(cb)
     return learn
 
 # %% ../nbs/40_train.ipynb #4b36eb4f
@@ -237,20 +151,22 @@ def unflatten_state(skel, tensors:dict):
     return skel
 
 # %% ../nbs/40_train.ipynb #a61f3540
+def _cpu_state(model)->dict: return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
 def save_checkpoint(folder:Path, learn:Learner, progress:dict):
     "Model, optimizer and progress of a run, written atomically into `folder/checkpoint`"
     ck = Path(folder)/'checkpoint'
     ck.mkdir(parents=True, exist_ok=True)
     skel, tensors = flatten_state(learn.opt.state_dict())
     with atomic_path(ck/'optimizer.safetensors') as t: save_file(tensors, str(t))
-    with atomic_path(ck/'model.safetensors') as t: save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, str(t))
+    with atomic_path(ck/'model.safetensors') as t: save_file(_cpu_state(learn.model), str(t))
     write_json(ck/'optimizer.json', skel)
     write_json(ck/'progress.json', progress)  # last: a progress file only ever points at complete weights
 
 def load_checkpoint(folder:Path, learn:Learner)->dict:
     "Restore model and optimizer state saved by `save_checkpoint`; return the progress"
     ck = Path(folder)/'checkpoint'
-    learn.model.load_state_dict(load_file(str(ck/'model.safetensors')))
+    learn.model.load_state_dict(load_state_dict_file(ck/'model.safetensors'))
     if learn.opt is None: learn.create_opt()
     tensors = {k: v.to(next(learn.model.parameters()).device) for k, v in load_file(str(ck/'optimizer.safetensors')).items()}
     learn.opt.load_state_dict(unflatten_state(read_json(ck/'optimizer.json'), tensors))
@@ -258,73 +174,54 @@ def load_checkpoint(folder:Path, learn:Learner)->dict:
 
 # %% ../nbs/40_train.ipynb #c73120c6
 class RunTracker(Callback):
-    "Record history, keep the best epoch's weights and validation probabilities, checkpoint every epoch"
+    "Hand each finished epoch, with its validation probabilities, to the run's state (`RunState.record_epoch`)"
     order = 60  # after Recorder (50)
-    def __init__(self, folder, phase:dict, progress:dict, monitor='accuracy', start_epoch=0, keep:dict|None=None):
-        self.folder, self.phase, self.progress, self.monitor, self.start_epoch = Path(folder), phase, progress, monitor, start_epoch
-        self.keep, self.preds = {} if keep is None else keep, None  # keep: the best epoch's `epoch`, `probs`, `targs`
-
+    def __init__(self, state, phase:dict, start_epoch:int=0): self.state, self.phase, self.start_epoch = state, phase, start_epoch
     def before_epoch(self): self.t0, self.preds = time.time(), None
     def before_validate(self): self.preds, self.targs = [], []
     def after_batch(self):
         if not self.training and self.preds is not None:
             self.preds.append(to_detach(self.learn.pred)); self.targs.append(to_detach(self.learn.yb[0]))
-
     def after_epoch(self):
         if self.epoch < self.start_epoch: return  # an epoch skipped while resuming
-        rec = self.learn.recorder
-        row = dict(zip(rec.metric_names[1:], self.learn.final_record))
+        row = {k: (float(v) if v is not None else None) for k, v in zip(self.learn.recorder.metric_names[1:], self.learn.final_record)}
         row.pop('time', None)
-        row = {k: (float(v) if v is not None else None) for k, v in row.items()}
-        p = self.phase
-        row = dict(stage=p['stage'], size=p['size'], phase=p['phase'], frozen=p['frozen'], epoch=len(self.progress['history']),
-                   phase_epoch=self.epoch, lr=float(self.learn.opt.hypers[-1]['lr']), seconds=round(time.time() - self.t0, 3), **row)
-        self.progress['history'].append(row)
-        score = row.get(self.monitor)
-        best = self.progress.get('best')
-        if score is not None and (best is None or score > best['score']):
-            self.progress['best'] = dict(score=score, epoch=row['epoch'], size=p['size'], stage=p['stage'])
-            if self.preds:
-                act = getattr(self.learn.loss_func, 'activation', noop)  # what `get_preds` applies
-                self.keep.update(epoch=row['epoch'], probs=act(torch.cat(self.preds)), targs=torch.cat(self.targs))
-            with atomic_path(self.folder/'checkpoint'/'best.safetensors') as t:
-                save_file({k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}, str(t))
-        self.progress['phase'], self.progress['phase_epochs_done'] = p['phase'], self.epoch + 1
-        save_checkpoint(self.folder, self.learn, self.progress)
+        act = getattr(self.learn.loss_func, 'activation', noop)  # what `get_preds` applies
+        probs = (act(torch.cat(self.preds)), torch.cat(self.targs)) if self.preds else None
+        self.state.record_epoch(self.phase, self.epoch, row, time.time() - self.t0, probs)
 
 # %% ../nbs/40_train.ipynb #0fc5416c
+def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
+    "fastai's lr_find plot (loss against learning rate, the valley marked) on a `Figure`: no pyplot state, no backend change"
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    ax.plot(lrs, losses)
+    ax.plot(valley, np.interp(np.log(valley), np.log(lrs), losses), 'o', color='red', label=f'valley {valley:.2e}')
+    ax.set_xscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss'); ax.set_title(title); ax.legend()
+    return fig
+
 def find_lr(learn:Learner, folder:Path, stage:int, num_it:int=100)->dict:
-    "Run fastai's `lr_find` and save its plot; return the suggestion"
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    plt.close('all')
-    with learn.no_logging(): sugg = learn.lr_find(num_it=num_it, show_plot=True)
+    "Run fastai's `lr_find` and save its plot as `lr_find_stage<k>.png`; return the suggestion"
+    with learn.no_logging(): sugg = learn.lr_find(num_it=num_it, show_plot=False)
     try: (Path(learn.path)/learn.model_dir).rmdir()  # the temporary folder lr_find made, now empty
     except OSError: pass
-    fig = plt.gcf()
-    fig.suptitle(f'lr_find, stage {stage + 1}: valley {sugg.valley:.2e}')
+    rec = learn.recorder
+    lrs, losses = np.array(rec.lrs[5:-5] or rec.lrs), np.array([float(l) for l in (rec.losses[5:-5] or rec.losses)])
+    fig = plot_lr_find(lrs, losses, float(sugg.valley), f'lr_find, stage {stage + 1}: valley {sugg.valley:.2e}')
     with atomic_path(Path(folder)/f'lr_find_stage{stage + 1}.png') as t: fig.savefig(t, format='png', dpi=80, bbox_inches='tight')
-    plt.close(fig)
     return dict(valley=float(sugg.valley))
 
 # %% ../nbs/40_train.ipynb #2dd954bb
-def _same_table(a:pd.DataFrame, b:pd.DataFrame)->bool:
-    cols = [c for c in ('path', 'label', 'split') if c in a and c in b]
-    return len(a) == len(b) and all((a[c].astype(str).values == b[c].astype(str).values).all() for c in cols)
-
 def experiment_table(table:pd.DataFrame, out:Path)->pd.DataFrame:
     "Save `table` as the experiment's `data.csv`, or check it is the one already there"
     out = Path(out)
     if (out/'data.csv').exists():
-        if not _same_table(load_table(out), table):
+        if not same_rows(load_table(out), table):
             raise UserError(f"{out} already holds runs on another table or split; use a new --out folder")
     else: save_table(table, out)
     return table
 
 # %% ../nbs/40_train.ipynb #756bec19
-def _status(folder:Path, status:str, **kw):
-    d = read_json(folder/'status.json') if (folder/'status.json').exists() else {}
-    write_json(folder/'status.json', {**d, 'status': status, 'pid': os.getpid(), 'time': time.strftime('%Y-%m-%d %H:%M:%S'), **kw})
-
 def _lr_arg(base:float, phase:dict, lr_mult:float):
     if phase['frozen']: return slice(base)
     return base if lr_mult == 1 else slice(base/lr_mult, base)
@@ -342,6 +239,22 @@ class BudgetStop(Callback):
             raise CancelFitException()
 
 # %% ../nbs/40_train.ipynb #7efa0bbf
+def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
+    "(recipe, table, run folder, progress) of a new or a resumed run; the table is saved as the experiment's"
+    if full: table = table.assign(split='train')
+    elif 'split' not in table or not (table['split'] == 'valid').any():
+        raise UserError("the table has no validation rows: split it first (split_table) or pass full=True")
+    if not full: experiment_table(table, out)
+    if resume:
+        folder = Path(resume)
+        if not (folder/'checkpoint'/'progress.json').exists(): raise UserError(f"nothing to resume in {folder}: it has no checkpoint")
+        cfg = dataclasses.replace(TrainConfig.load(folder/'config.yaml'), callbacks=list(cfg.callbacks))
+        return cfg, table, folder, read_json(folder/'checkpoint'/'progress.json')
+    cfg = complete_config(cfg, table, quiet=quiet)
+    folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
+    cfg.save(folder/'config.yaml')
+    return cfg, table, folder, dict(phase=0, phase_epochs_done=0, lrs={}, lr_find={}, history=[], best=None, seconds=0.0)
+
 def train(
     cfg:TrainConfig,          # the recipe
     table:pd.DataFrame,       # the dataset table, with its `split`
@@ -352,112 +265,146 @@ def train(
     quiet:bool=False,         # no progress bars
 )->Run:
     "Train one run of `cfg` on `table`: freeze epochs, lr_find and progressive resizing"
-    out, t_start = Path(out), time.time()
-    if full: table = table.assign(split='train')
-    elif 'split' not in table or not (table['split'] == 'valid').any():
-        raise UserError("the table has no validation rows: split it first (split_table) or pass full=True")
-    if not resume:
-        from image_classification.auto import complete_config  # auto builds on this module
-        cfg = complete_config(cfg, table, quiet=quiet)
-    if cfg.pretrained is None: cfg = dataclasses.replace(cfg, pretrained=resolve_pretrained(cfg), callbacks=list(cfg.callbacks))
-    if not full: experiment_table(table, out)
-    if resume:
-        folder = Path(resume)
-        if not (folder/'checkpoint'/'progress.json').exists(): raise UserError(f"nothing to resume in {folder}: it has no checkpoint")
-        callbacks, cfg = cfg.callbacks, TrainConfig.load(folder/'config.yaml')
-        cfg.callbacks = callbacks
-        progress = read_json(folder/'checkpoint'/'progress.json')
-    else:
-        folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
-        cfg.save(folder/'config.yaml')
-        progress = dict(phase=0, phase_epochs_done=0, lrs={}, lr_find={}, history=[], best=None, seconds=0.0)
-    _status(folder, 'running', full=full)
-    from fastai.torch_core import set_seed
-    set_seed(cfg.seed)
-    classes, info = classes_of(table), arch_info(cfg.arch)
-    channels = cfg.channels or info.n_in
-    stats = info.stats(channels) or ((0.5,)*channels, (0.5,)*channels)
-    model = create_arch(cfg.arch, len(classes), pretrained=cfg.pretrained and not resume, n_in=channels,
-                        weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
-    lr_mult = cfg.lr_mult or (100. if cfg.pretrained else 1.)
-    dls_at = lambda size: get_dls(table, size, bs=cfg.bs, channels=channels, stats=stats, aug=cfg.aug,
-                                  presize=cfg.presize, num_workers=cfg.num_workers, seed=cfg.seed, balance=cfg.class_weights == 'sample')
-    learn, t0, restored, keep = None, time.time(), not resume, {}
-    weight, deadline = class_weights(table, cfg.class_weights), None if cfg.budget is None else t_start + cfg.budget
+    t_start = time.time()
+    cfg, table, folder, progress = _start(cfg, table, Path(out), name, resume, full, quiet)
+    write_status(folder, 'running', full=full)
     try:
-        phases = plan_phases(cfg)
-        for ph in phases:
-            if ph['phase'] < progress['phase'] or (ph['phase'] == progress['phase'] and progress['phase_epochs_done'] >= ph['epochs']): continue
-            dls = dls_at(ph['size'])
-            if learn is None:
-                learn = make_learner(cfg, dls, model, weight)
-                learn.path = folder  # lr_find's temporary file goes here, not into the working directory
-                if quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
-            else: learn.dls = dls
-            if learn.opt is None: learn.create_opt()
-            learn.freeze() if ph['frozen'] else learn.unfreeze()
-            if not restored:
-                load_checkpoint(folder, learn)
-                restored = True
-            stage = str(ph['stage'])
-            if stage not in progress['lrs']:
-                if cfg.lr: progress['lrs'][stage] = float(cfg.lr)
-                else:
-                    progress['lr_find'][stage] = find_lr(learn, folder, ph['stage'], cfg.lr_find_iters)
-                    progress['lrs'][stage] = progress['lr_find'][stage]['valley']
-            start = progress['phase_epochs_done'] if ph['phase'] == progress['phase'] else 0
-            tracker = RunTracker(folder, ph, progress, monitor=None if full else cfg.monitor, start_epoch=start, keep=keep)
-            swa = [SWA(cfg.swa, swa_lr=cfg.swa_lr)] if cfg.swa is not None and ph is phases[-1] else []
-            stop = [BudgetStop(deadline)] if deadline else []
-            learn.fit_one_cycle(ph['epochs'], _lr_arg(progress['lrs'][stage]*ph['lr_scale'], ph, lr_mult),
-                                pct_start=ph['pct_start'], div=ph['div'], start_epoch=start, cbs=[tracker, *swa, *stop])
-            progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
-            write_json(folder/'checkpoint'/'progress.json', progress)
-            if stop and stop[0].stopped:
-                progress['budget_stopped'] = True
+        state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed=bool(resume),
+                         deadline=None if cfg.budget is None else t_start + cfg.budget)
+        for ph in state.todo():
+            state.fit_phase(ph)
+            if state.stopped:
                 if not quiet: print(f"time budget reached: stopped after {len(progress['history'])} epochs")
                 break
+        return state.finish()
     except BaseException as e:
-        _status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
+        write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         raise
-    return _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, time.time() - t0, keep)
 
 # %% ../nbs/40_train.ipynb #7399a950
-def _n_params(model)->int: return sum(p.numel() for p in model.parameters())
+class RunState:
+    "One run while it trains: its recipe, table, folder, model, Learner and progress (what a checkpoint saves)"
+    def __init__(self, cfg:TrainConfig, table:pd.DataFrame, out, folder:Path, progress:dict, full=False, quiet=False,
+                 resumed=False, deadline:float|None=None):
+        self.cfg, self.table, self.out, self.folder, self.progress = cfg, table, Path(out), Path(folder), progress
+        self.full, self.quiet, self.resumed, self.deadline = full, quiet, resumed, deadline
+        self.classes, info = classes_of(table), arch_info(cfg.arch)
+        self.channels = cfg.channels or info.n_in
+        self.stats, self.phases = info.stats(self.channels), plan_phases(cfg)
+        set_seed(cfg.seed)
+        self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
+                                 weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
+        self.learn, self.kept, self.stopped, self.t0, self.before = None, {}, False, time.time(), progress['seconds']
 
-def _finish(cfg, table, folder, out, learn, model, progress, classes, channels, stats, dls_at, full, seconds, keep=None)->Run:
-    "Restore the best epoch, take its validation probabilities (or predict them), write the run folder and its results row"
-    best, ck = progress.get('best'), folder/'checkpoint'
-    size = cfg.stage_sizes[-1]
-    if best and not full and cfg.swa is None:  # with SWA the averaged weights are the result, not the best epoch
-        model.load_state_dict(load_file(str(ck/'best.safetensors')))
-        size = best['size']
-    valid_probs, metrics = None, {}
-    kept = keep if keep and best and cfg.swa is None and keep.get('epoch') == best['epoch'] else None
-    if not full:
-        probs, targs = (kept['probs'], kept['targs']) if kept else learn.get_preds(dl=dls_at(size).valid)
-        valid_probs, targs = probs.float().numpy().astype(np.float32), targs.numpy()
-        pred = valid_probs.argmax(1)
-        acc = float((pred == targs).mean())
-        metrics = dict(accuracy=acc, error_rate=1 - acc, macro_f1=float(f1_score(targs, pred, average='macro')),
-                       balanced_accuracy=float(balanced_accuracy_score(targs, pred)))
-    seconds = progress['seconds'] + seconds
-    hist = pd.DataFrame(progress['history'])
-    meta = dict(arch=cfg.arch, arch_kwargs=cfg.arch_kwargs, classes=list(classes), channels=channels, size=size,
-                stage_sizes=cfg.stage_sizes, epochs=cfg.stage_epochs, freeze_epochs=cfg.freeze_epochs,
-                normalization=dict(mean=list(stats[0]), std=list(stats[1])), metrics=metrics, lrs=list(progress['lrs'].values()),
-                lr_find=progress['lr_find'], best_epoch=None if full or not best or cfg.swa is not None else best['epoch'], full_train=full,
-                regularization=dict(aug=cfg.aug, mixup=cfg.mixup, cutmix=cfg.cutmix, label_smoothing=cfg.label_smoothing,
-                                    swa=cfg.swa, swa_lr=cfg.swa_lr, ema=cfg.ema, bn_eval=cfg.bn_eval, class_weights=cfg.class_weights),
-                recipe=cfg.auto, budget=cfg.budget, budget_stopped=bool(progress.get('budget_stopped')),
-                validation=None if full else 'the valid rows of ../data.csv', seconds=round(seconds, 2),
-                pretrained=cfg.pretrained, config=cfg.to_dict(), status='finished')
-    save_run(folder, model.cpu(), meta, history=hist, valid_probs=valid_probs)
-    if cfg.export_pkl: export_pickle(learn, folder)
-    _status(folder, 'finished')
-    shutil.rmtree(ck, ignore_errors=True)
-    append_results(out, {**results_row(folder), 'full_train': full})
-    return Run(folder=folder, model=model, meta=read_json(folder/'model.json'), history=hist, valid_probs=valid_probs)
+    @property
+    def lr_mult(self)->float: return self.cfg.lr_mult or (100. if self.cfg.pretrained else 1.)
+
+    def dls(self, size:int):
+        "DataLoaders of the table at `size`, with the run's transforms"
+        c = self.cfg
+        return get_dls(self.table, size, bs=c.bs, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
+                       num_workers=c.num_workers, seed=c.seed, balance=c.class_weights == 'sample')
+
+    def todo(self)->list[dict]:
+        "The phases not trained yet (the current one included when it has epochs left)"
+        p = self.progress
+        return [ph for ph in self.phases if ph['phase'] > p['phase'] or (ph['phase'] == p['phase'] and p['phase_epochs_done'] < ph['epochs'])]
+
+    def learner(self, size:int)->Learner:
+        "The run's Learner on DataLoaders at `size`: built once, with a resumed run's checkpoint loaded into it"
+        if self.learn is not None:
+            self.learn.dls = self.dls(size)
+            return self.learn
+        learn = self.learn = make_learner(self.cfg, self.dls(size), self.model, class_weights(self.table, self.cfg.class_weights))
+        learn.path = self.folder  # lr_find's temporary file goes here, not into the working directory
+        if self.quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
+        learn.create_opt()
+        if self.resumed: load_checkpoint(self.folder, learn)
+        return learn
+
+    def lr(self, ph:dict)->float:
+        "The phase's peak learning rate: the config's, or the stage's lr_find valley (found once, kept in the progress)"
+        stage, p = str(ph['stage']), self.progress
+        if stage not in p['lrs']:
+            if self.cfg.lr: p['lrs'][stage] = float(self.cfg.lr)
+            else:
+                p['lr_find'][stage] = find_lr(self.learn, self.folder, ph['stage'], self.cfg.lr_find_iters)
+                p['lrs'][stage] = p['lr_find'][stage]['valley']
+        return p['lrs'][stage] * ph['lr_scale']
+
+# %% ../nbs/40_train.ipynb #1b48b22d
+@patch
+def fit_phase(self:RunState, ph:dict):
+    "Train phase `ph` from its first epoch not done yet; `self.stopped` when the budget ran out"
+    learn = self.learner(ph['size'])
+    learn.freeze() if ph['frozen'] else learn.unfreeze()
+    lr, c = self.lr(ph), self.cfg
+    start = self.progress['phase_epochs_done'] if ph['phase'] == self.progress['phase'] else 0
+    swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
+    stop = [BudgetStop(self.deadline)] if self.deadline else []
+    learn.fit_one_cycle(ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
+                        start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
+    self.progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
+    write_json(self.folder/'checkpoint'/'progress.json', self.progress)
+    if stop and stop[0].stopped: self.progress['budget_stopped'] = self.stopped = True
+
+@patch
+def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:float, probs=None):
+    "Append the epoch's history row; keep the best epoch's weights and validation probabilities; checkpoint"
+    p = self.progress
+    row = dict(stage=ph['stage'], size=ph['size'], phase=ph['phase'], frozen=ph['frozen'], epoch=len(p['history']),
+               phase_epoch=phase_epoch, lr=float(self.learn.opt.hypers[-1]['lr']), seconds=round(seconds, 3), **metrics)
+    p['history'].append(row)
+    score = None if self.full else row.get(self.cfg.monitor)
+    if score is not None and (p['best'] is None or score > p['best']['score']):
+        p['best'] = dict(score=score, epoch=row['epoch'], size=ph['size'], stage=ph['stage'])
+        if probs is not None: self.kept = dict(epoch=row['epoch'], probs=probs[0], targs=probs[1])
+        with atomic_path(self.folder/'checkpoint'/'best.safetensors') as t: save_file(_cpu_state(self.model), str(t))
+    p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
+    save_checkpoint(self.folder, self.learn, p)
+
+# %% ../nbs/40_train.ipynb #f2043c53
+@patch
+def _best_weights(self:RunState)->int:
+    "Load the best epoch's weights (not with SWA: its average is the result); return the size they were validated at"
+    best = self.progress.get('best')
+    if not best or self.full or self.cfg.swa is not None: return self.cfg.sizes[-1]
+    self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/'best.safetensors'))
+    return best['size']
+
+@patch
+def _valid_probs(self:RunState, size:int)->tuple:
+    "The best epoch's validation probabilities and targets: its own pass when kept, else predicted now"
+    best, k = self.progress.get('best'), self.kept
+    if k and best and self.cfg.swa is None and k.get('epoch') == best['epoch']: return k['probs'], k['targs']
+    return self.learn.get_preds(dl=self.dls(size).valid)
+
+@patch
+def _meta(self:RunState, size:int, metrics:dict)->dict:
+    "The run's manifest entries (see `runs.META_KEYS`); the full recipe is under `config`"
+    c, p, best = self.cfg, self.progress, self.progress.get('best')
+    return dict(arch=c.arch, arch_kwargs=c.arch_kwargs, classes=list(self.classes), channels=self.channels, size=size,
+                sizes=c.sizes, epochs=c.epochs, normalization=dict(mean=list(self.stats[0]), std=list(self.stats[1])),
+                metrics=metrics, lrs=list(p['lrs'].values()), lr_find=p['lr_find'], full_train=self.full,
+                best_epoch=None if self.full or not best or c.swa is not None else best['epoch'], recipe=c.auto,
+                budget_stopped=bool(p.get('budget_stopped')), validation=None if self.full else 'the valid rows of ../data.csv',
+                seconds=round(self.before + time.time() - self.t0, 2), pretrained=c.pretrained, config=c.to_dict(), status='finished')
+
+@patch
+def finish(self:RunState)->Run:
+    "Restore the best epoch, take its validation probabilities, write the run folder and its results row"
+    if self.learn is None: self.learner(self.cfg.sizes[-1])  # resumed after its last epoch: the checkpoint's state
+    size = self._best_weights()
+    probs, targs = (None, None) if self.full else self._valid_probs(size)
+    valid_probs = None if probs is None else probs.float().numpy().astype(np.float32)
+    hist = pd.DataFrame(self.progress['history'])
+    meta = self._meta(size, {} if probs is None else scores(valid_probs, targs.numpy()))
+    save_run(self.folder, self.model.cpu(), meta, history=hist, valid_probs=valid_probs)
+    if self.cfg.export_pkl: export_pickle(self.learn, self.folder)
+    write_status(self.folder, 'finished')
+    shutil.rmtree(self.folder/'checkpoint', ignore_errors=True)
+    append_results(self.out, {**results_row(self.folder), 'full_train': self.full})
+    return Run(folder=self.folder, model=self.model, meta=read_json(self.folder/'model.json'), history=hist, valid_probs=valid_probs)
 
 # %% ../nbs/40_train.ipynb #140027fc
 def grid_search(

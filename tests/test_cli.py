@@ -73,7 +73,7 @@ def test_validate_icons_ok(tmp_path):
     code, out, err = imgclf('validate', root, '--quiet')
     assert code == 0, out + err
     for cls in ('circle', 'triangle'): assert cls in out
-    assert '120 images' in out or '120' in out
+    assert out.startswith('120 images, 10 classes: OK'), out
 
 
 def test_user_errors_are_one_line(tmp_path):
@@ -100,7 +100,7 @@ def test_train_writes_a_run_folder(tmp_path):
     for f in ('model.safetensors', 'model.json', 'history.csv', 'valid_probs.npy', 'config.yaml', 'lr_find_stage1.png', 'lr_find_stage2.png'):
         assert (run/f).stat().st_size > 0, f
     meta = json.loads((run/'model.json').read_text())
-    assert meta['status'] == 'finished' and meta['stage_sizes'] == [32, 40] and meta['pretrained'] is False
+    assert meta['status'] == 'finished' and meta['sizes'] == [32, 40] and meta['pretrained'] is False
     assert len(pd.read_csv(tmp_path/'runs'/'results.csv')) == 1
     assert (tmp_path/'runs'/'data.csv').exists()
 

@@ -15,12 +15,13 @@ from image_classification.datasets import make_tiny
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):
     "A run trained in-process on the tiny set (one epoch, 32 px), and its held-back test folder"
-    from image_classification.train import TrainConfig, train
+    from image_classification.config import TrainConfig
+    from image_classification.train import train
     warnings.filterwarnings('ignore')
     d = tmp_path_factory.mktemp('perf')
     root = make_tiny(d/'tiny', n_per_class=8, test_per_class=2)
     table = split_table(read_table(root), 'stratified', valid_pct=0.25, seed=0)
-    run = train(TrainConfig(arch='simple_cnn', pretrained=False, channels=3, stage_sizes=[32], stage_epochs=[1], bs=8, lr=3e-3,
+    run = train(TrainConfig(arch='simple_cnn', pretrained=False, channels=3, sizes=[32], epochs=[1], bs=8, lr=3e-3,
                             num_workers=0), table, out=d/'exp', quiet=True)
     return run.folder, Path(f'{root}_test')
 
@@ -49,7 +50,6 @@ def test_export_errors(tiny_run, tmp_path):
 def test_predict_onnx_engine(tiny_run, tmp_path):
     "ONNX Runtime predicts the labels PyTorch predicts (once `imgclf predict` has the --engine option)"
     folder, test = tiny_run
-    if '--engine' not in imgclf('predict', '--help')[1]: pytest.skip("imgclf predict has no --engine option yet")
     runs = {}
     for engine in ('torch', 'onnx'):
         code, out, err = imgclf('predict', folder, test, '--out', tmp_path/f'{engine}.csv', '--engine', engine, '--topk', '3', '--quiet')

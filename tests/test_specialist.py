@@ -11,13 +11,15 @@ from conftest import imgclf
 from image_classification.data import read_table, split_table
 from image_classification.datasets import make_tiny
 from image_classification.kfold import kfold
-from image_classification.predict import predict, read_test_table
-from image_classification.train import TrainConfig, train
+from image_classification.inference import read_test_table
+from image_classification.predict import predict
+from image_classification.config import TrainConfig
+from image_classification.train import train
 
 RECIPE = ['--arch', 'simple_cnn', '--no-pretrained', '--sizes', '32', '--epochs', '1', '--lr', '3e-3', '--bs', '8', '--aug', 'none']
 
 
-def _cfg(): return TrainConfig(arch='simple_cnn', pretrained=False, stage_sizes=[32], stage_epochs=[1], bs=8, lr=3e-3, aug='none',
+def _cfg(): return TrainConfig(arch='simple_cnn', pretrained=False, sizes=[32], epochs=[1], bs=8, lr=3e-3, aug='none',
                                num_workers=0)  # the recipe RECIPE gives on the command line
 
 

@@ -15,7 +15,7 @@ root  = make_tiny(_tmp/'tiny', n_per_class=10)
 table = split_table(read_table(root), 'stratified', valid_pct=0.2, seed=42)
 report = validate(table, progress=False)
 print(report)
-cfg = TrainConfig(arch='simple_cnn', channels=3, stage_sizes=[32, 40], stage_epochs=[1, 1], bs=8, lr=3e-3, aug='none')
+cfg = TrainConfig(arch='simple_cnn', channels=3, sizes=[32, 40], epochs=[1, 1], bs=8, lr=3e-3, aug='none')
 run = train(cfg, table, out=_tmp/'runs', quiet=True)
 print(run.meta['metrics'])
 assert report.ok and set(run.meta['metrics']) >= {'accuracy', 'error_rate', 'macro_f1'}'''

@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
 passed=0; failed=0
+TMPDIR_LI=$(mktemp)
 ok()   { passed=$((passed+1)); echo "PASS $*"; }
 bad()  { failed=$((failed+1)); echo "FAIL $*"; }
 
@@ -14,6 +15,10 @@ python tools/sync_index.py && nbdev-export >/dev/null && nbdev-clean >/dev/null
 after=$(git status --porcelain -- image_classification nbs)
 if [ "$before" == "$after" ] && git diff --quiet -- image_classification nbs; then ok "sync_index/nbdev-export/nbdev-clean leave the tree unchanged"
 else bad "nbdev-export/nbdev-clean changed files:"; git status --short -- image_classification nbs; git diff --stat -- image_classification nbs; fi
+
+# 1b. The layers contract (pyproject.toml [tool.importlinter]): imports run one way.
+if lint-imports >"$TMPDIR_LI" 2>&1; then ok "lint-imports: the layers contract is kept"
+else bad "lint-imports: the layers contract is broken"; tail -30 "$TMPDIR_LI"; fi
 
 # 2. Every notebook, two at a time (2 cores), one torch thread each.
 log=$(mktemp -d)
