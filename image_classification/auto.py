@@ -13,7 +13,8 @@ import pandas as pd
 
 from .core import UserError, atomic_write, parse_duration, write_json
 from .config import TrainConfig
-from .recipe import DataProfile, choose_recipe, complete_config, estimate_seconds, profile_table
+from .data import classes_of
+from .recipe import DataProfile, choose_recipe, complete_config, profile_table, scaled_seconds
 from .train import train
 from .ensemble import ensemble_experiment
 
@@ -37,15 +38,15 @@ def portfolio(
                     dict(name='flip-seed3', aug='fastai', seed=3)]
     return members[:n or (3 if p.n_train > 20_000 and p.device == 'cpu' else 4)]
 
-def _member_config(m:dict, table:pd.DataFrame, left:float, first:bool, cfg_kwargs:dict)->tuple[TrainConfig|None, str]:
-    "The member's recipe fitted to the `left` seconds, or None and why it is skipped"
+def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict)->tuple[TrainConfig|None, str]:
+    "The member's recipe with the `left` seconds as its deadline, or None and why it is skipped"
     cfg = TrainConfig(**{**cfg_kwargs, **{k: v for k, v in m.items() if k != 'name'}})
-    if first: return dataclasses.replace(cfg, budget=left), ''  # the first member always trains, cut to the budget if it must be
-    # later members train in full or not at all: a member cut to a few epochs only dilutes the ensemble
+    if base is None: return dataclasses.replace(cfg, budget=left), ''  # the first member always trains, cut to the budget if it must be
+    # later members train in full or not at all (a member cut to a few epochs only dilutes the ensemble); their time is
+    # scaled from the first member's by FLOPs, so deciding costs no training step
     cfg = complete_config(cfg, table, quiet=True)
-    fixed, epoch_s = estimate_seconds(cfg, table)
-    est = fixed + sum(e * s for e, s in zip(cfg.epochs, epoch_s))
-    if est > 0.9 * left: return None, f"about {est:.0f} s, {left:.0f} s left"
+    est = scaled_seconds(base[0], base[1], cfg, len(classes_of(table)))
+    if est > 0.9 * left: return None, f"about {est:.0f} s at the first member's speed, {left:.0f} s left"
     cfg.budget, cfg.auto['budget_fitted'] = left, True  # the deadline still guards the run
     return cfg, ''
 
@@ -66,20 +67,22 @@ def auto(
     budget, t0, out = parse_duration(budget), time.time(), Path(out)
     if not budget or budget <= 0: raise UserError(f"budget must be a positive duration, not {budget!r}")
     prof = profile_table(table)
-    rows, skipped = [], []
+    rows, skipped, base = [], [], None
     for i, m in enumerate(portfolio(prof, n_members)):
         left = budget - (time.time() - t0) - 5  # keep a few seconds for the ensemble
-        cfg, why = _member_config(m, table, left, i == 0, cfg_kwargs)
+        cfg, why = _member_config(m, table, left, base, cfg_kwargs)
         if cfg is None:
             skipped.append(dict(member=m['name'], reason=why))
             if not quiet: print(f"member {m['name']} skipped: {why}")
             continue
         if not quiet: print(f"member {i + 1} ({m['name']}), {left:.0f} s left")
-        rows.append(_member_row(m['name'], train(cfg, table, out=out, name=m['name'], quiet=quiet)))
+        run = train(cfg, table, out=out, name=m['name'], quiet=quiet)
+        rows.append(_member_row(m['name'], run))
+        if base is None: base = (run.meta['seconds'], TrainConfig.from_dict(run.meta['config']))
         if not quiet: print(f"  accuracy {rows[-1]['accuracy']:.4f} in {rows[-1]['seconds']:.0f} s")
     frame = pd.DataFrame(rows)
     if frame.empty: raise UserError(f"no member could be trained within the {budget:.0f} s budget: give more time")
-    ens = ensemble_experiment(out, 'weighted') if len(rows) > 1 else None
+    ens = ensemble_experiment(out, 'weighted', metric=cfg_kwargs.get('metric', 'accuracy')) if len(rows) > 1 else None
     atomic_write(out/'auto.csv', frame.to_csv(index=False))
     write_json(out/'auto.json', dict(budget=budget, seconds=round(time.time() - t0, 1), profile=dataclasses.asdict(prof), members=rows,
                                       skipped=skipped, ensemble=None if ens is None else dict(method='weighted', accuracy=ens.accuracy)))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from collections import Counter
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401 (patches to_channelslast)
@@ -41,7 +43,7 @@ from .inference import ProbsGraph, _onnx_bytes, onnx_session
 __all__ = ['CPU_CASES', 'GPU_CASES', 'LOOP_METHODS', 'PARTS', 'BenchCase', 'parse_case', 'bench_table', 'PhaseTimer', 'plain_fit',
            'fastai_fit', 'kit_fit', 'bench_loops', 'summarize_loops', 'profile_parts', 'subclass_overhead',
            'cache_table', 'bench_cache', 'summarize_cache', 'loader_seconds', 'bench_onnx', 'machine_info',
-           'write_table', 'run_bench']
+           'write_table', 'OpCounter', 'counting_host_copies', 'CountWindow', 'count_steps', 'run_bench']
 
 # %% ../nbs/95_bench.ipynb #830c3a6e
 @dataclass
@@ -138,6 +140,7 @@ def plain_fit(
     lr:float=1e-3,         # peak learning rate
     aug:str='default',     # augmentation preset
     seed:int=0,            # seed of weights and shuffling
+    step_hook=None,        # called with the step index after every training step (`count_steps` uses it)
 )->dict:
     "One epoch of a hand-written PyTorch loop: seconds of training, validation and the whole call; accuracy"
     t0 = time.perf_counter()
@@ -167,6 +170,7 @@ def plain_fit(
         with torch.autocast(**amp): loss = loss_fn(model(x), y)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward(); scaler.step(opt); scaler.update(); sched.step()
+        if step_hook: step_hook(i)
     t2 = _clock()
     model.eval(); correct, total = 0, 0.
     with torch.no_grad(), torch.autocast(**amp):
@@ -196,6 +200,7 @@ def fastai_fit(
     seed:int=0,                # seed of weights and shuffling
     typed:bool=False,          # remove fastai's `CastToTensor`: the model gets `TensorImage`s
     torch_adamw:bool=False,    # torch.optim.AdamW instead of fastai's Adam
+    cbs:list=(),               # more fastai callbacks
 )->dict:
     "One epoch of fastai's `fit_one_cycle`: seconds of training, validation and the whole call; accuracy"
     t0 = time.perf_counter()
@@ -204,7 +209,7 @@ def fastai_fit(
     timer = PhaseTimer()
     opt_func = (lambda params, **kw: OptimWrapper(params, opt=torch.optim.AdamW, betas=(0.9, 0.99), eps=1e-5, **kw)) if torch_adamw else Adam
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=opt_func, metrics=accuracy, wd=0.01,
-                    cbs=[timer])
+                    cbs=[timer, *cbs])
     learn.remove_cb(ProgressCallback); learn.logger = noop
     if typed: learn.remove_cb(CastToTensor)
     _precision(learn, case).fit_one_cycle(1, lr, pct_start=0.3)
@@ -219,15 +224,17 @@ def kit_fit(
     aug:str='default',         # augmentation preset
     seed:int=0,                # seed of weights and shuffling
     out:str|Path|None=None,    # experiment folder (default: a temporary one, deleted)
+    cbs:list=(),               # more fastai callbacks
+    quiet:bool=True,           # no progress bar
     **cfg_kwargs,              # more `TrainConfig` fields
 )->dict:
     "One epoch of this kit's `train`: seconds of training, validation and the whole call; accuracy"
     t0, timer = time.perf_counter(), PhaseTimer()
     cfg = TrainConfig(arch=case.arch, pretrained=False, channels=case.channels, sizes=[case.size], epochs=[1], lr=lr, bs=bs,
                       aug=aug, num_workers=0, seed=seed, precision='fp32' if case.device == 'cpu' else case.precision,
-                      callbacks=[timer], **cfg_kwargs)
+                      class_weights='none', callbacks=[timer, *cbs], **cfg_kwargs)
     with tempfile.TemporaryDirectory() as d:
-        run = train(cfg, table, out=out or d, quiet=True)
+        run = train(cfg, table, out=out or d, quiet=quiet)
         acc = run.meta['metrics']['accuracy']
     return dict(**timer.result(t0), accuracy=acc)
 
@@ -486,6 +493,73 @@ def write_table(
     md = [f'## {title}', '', f'Command: `{command}`', '',
           'Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items() if v is not None), '', _md(df), '']
     return atomic_write(folder/f'{name}.md', '\n'.join(md))
+
+# %% ../nbs/95_bench.ipynb #8be2f314
+class OpCounter(TorchDispatchMode):
+    "Count aten operations and device-to-host synchronisations (while `on`)"
+    SYNC = {'aten::_local_scalar_dense', 'aten::is_nonzero'}
+    def __init__(self):
+        super().__init__()
+        self.on, self.ops, self.syncs, self.names, self.sync_names = False, 0, 0, Counter(), Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if self.on:
+            name = func._schema.name
+            self.ops += 1; self.names[name] += 1
+            if name in self.SYNC: self.sync(name)
+        return func(*args, **(kwargs or {}))
+
+    def sync(self, what:str):
+        if self.on: self.syncs += 1; self.sync_names[what] += 1
+
+@contextlib.contextmanager
+def counting_host_copies(counter:OpCounter):
+    "Count `Tensor.cpu`, `.tolist` and `.numpy` as synchronisations of `counter` (on a CPU they dispatch no operation)"
+    saved = {n: getattr(torch.Tensor, n) for n in ('cpu', 'tolist', 'numpy')}
+    def wrap(n, f):
+        def g(self, *a, **k):
+            counter.sync(f'Tensor.{n}')
+            return f(self, *a, **k)
+        return g
+    for n, f in saved.items(): setattr(torch.Tensor, n, wrap(n, f))
+    try: yield counter
+    finally:
+        for n, f in saved.items(): setattr(torch.Tensor, n, f)
+
+class CountWindow(Callback):
+    "Turn an `OpCounter` on after training step `warm - 1` and off after step `warm + n - 1` (after every other callback)"
+    order = 1000
+    def __init__(self, counter:OpCounter, warm:int=2, n:int=4): self.counter, self.warm, self.n = counter, warm, n
+    def after_batch(self):
+        if self.training and not hasattr(self.learn, 'lr_finder'): _toggle(self.counter, self.iter, self.warm, self.n)
+
+def _toggle(counter:OpCounter, i:int, warm:int, n:int):
+    if i == warm - 1: counter.on = True
+    elif i == warm + n - 1: counter.on = False
+
+def count_steps(
+    case:BenchCase,                          # what to train (at least `warm + n` batches)
+    table:pd.DataFrame,                      # `bench_table` rows
+    methods=('plain', 'fastai', 'kit'),      # loops to count
+    bs:int=8,                                # batch size
+    warm:int=2,                              # steps before counting
+    n:int=4,                                 # steps counted
+    aug:str='default',                       # augmentation preset
+)->pd.DataFrame:
+    "Per loop: aten operations and host synchronisations per steady-state training step, and where the syncs come from"
+    rows = []
+    for m in methods:
+        c = OpCounter()
+        with c, counting_host_copies(c):
+            if m == 'plain': plain_fit(case, table, bs=bs, aug=aug, step_hook=lambda i: _toggle(c, i, warm, n))
+            elif m == 'fastai': fastai_fit(case, table, bs=bs, aug=aug, cbs=[CountWindow(c, warm, n)])
+            else: kit_fit(case, table, bs=bs, aug=aug, cbs=[CountWindow(c, warm, n)])
+        rows.append(dict(case=case.name, method=m, ops_per_step=c.ops / n, syncs_per_step=c.syncs / n,
+                         sync_sources=', '.join(f'{k} x{v}' for k, v in c.sync_names.most_common(4))))
+    df = pd.DataFrame(rows)
+    plain = df.set_index('method')['ops_per_step'].get('plain')
+    df['ops_ratio'] = df['ops_per_step'] / plain if plain else float('nan')
+    return df
 
 # %% ../nbs/95_bench.ipynb #eb17a8a9
 PARTS = ('loop', 'cache', 'onnx')

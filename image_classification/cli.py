@@ -120,6 +120,7 @@ def _validate_args(p):
     _add_source(p, seed=True)
     p.add_argument('--test', action='store_true', help="the source is an unlabelled test set (image paths only)")
     p.add_argument('--workers', type=int, default=None, help="parallel decoders (default: twice the cores, at most 16)")
+    p.add_argument('--metric', default='accuracy', choices=['accuracy', 'balanced_accuracy', 'macro_f1'], help="the score you will be judged on: says what train would do about class imbalance")
 
 def cmd_validate(args)->int:
     "Check a dataset before training"
@@ -128,6 +129,10 @@ def cmd_validate(args)->int:
     else: table = _read_source(args, split=True)
     report = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers)
     print(report.format())
+    if (b := report.balance()) and not args.test:
+        from image_classification.recipe import imbalance_remedy
+        cw, why = imbalance_remedy(b[0], args.metric)
+        print(f"with no --class-weights, train chooses: {why or 'no reweighting (the classes are balanced enough)'}")
     return 0 if report.ok else 2
 
 def _validated(args, split=True):
@@ -157,14 +162,11 @@ def _print_metrics(run):
 
 def cmd_train(args)->int:
     "Train one run"
-    from image_classification.recipe import print_recipe
     from image_classification.train import train
     cfg = config_from_args(args)
     _check_names(cfg)
     table = _validated(args)
-    run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)
-    rec = run.meta.get('recipe')
-    if rec and args.quiet: print_recipe(rec['reasons'])  # without --quiet, train printed it before training
+    run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)  # prints the recipe it chose first
     print(f"run: {run.folder}")
     _print_metrics(run)
     return 0
@@ -219,11 +221,12 @@ def _ensemble_args(p):
     p.add_argument('--folds', type=int, default=5, help="cross-fitting folds over the validation rows for the honest score")
     p.add_argument('--seed', type=int, default=0, help="seed of the cross-fitting folds")
     p.add_argument('--runs', nargs='*', default=None, help="only these run ids")
+    p.add_argument('--metric', default='accuracy', choices=['accuracy', 'balanced_accuracy', 'macro_f1'], help="the score the weighted and selection methods weigh members by")
 
 def cmd_ensemble(args)->int:
     "Ensemble an experiment's runs, scored honestly; write ensemble.json and ensemble.csv"
     from image_classification.ensemble import ensemble_experiment
-    res = ensemble_experiment(args.exp, args.method, threshold=args.threshold, n_splits=args.folds, seed=args.seed, runs=args.runs)
+    res = ensemble_experiment(args.exp, args.method, threshold=args.threshold, n_splits=args.folds, seed=args.seed, runs=args.runs, metric=args.metric)
     print(res.format())
     print(f"written: {(Path(args.exp)/'ensemble.json').resolve()} and ensemble.csv")
     return 0
@@ -282,14 +285,17 @@ def _auto_args(p):
     p.add_argument('--members', type=int, default=None, help="number of recipes in the portfolio (default: 4)")
     p.add_argument('--test', default=None, help="optional test folder or CSV: predict it with the ensemble into OUT/submission.csv")
     p.add_argument('--out', default='runs/auto', help="experiment folder: one run per member, auto.csv, ensemble.json")
-    p.add_argument('--num-workers', type=int, default=None, help="DataLoader workers (default: one per core)")
+    p.add_argument('--num-workers', type=int, default=None, help="DataLoader workers (default: chosen with the threads)")
+    p.add_argument('--metric', default='accuracy', choices=['accuracy', 'balanced_accuracy', 'macro_f1'], help="the score you are judged on: every member's best epoch, the imbalance remedy and the ensemble weights follow it")
+    p.add_argument('--threads', type=int, default=None, help="torch threads (default: the cores other work leaves free)")
 
 def cmd_auto(args)->int:
     "Train a portfolio within the budget, ensemble it honestly, report members and ensemble"
     from image_classification.core import parse_duration
     from image_classification.auto import auto
     budget = parse_duration(args.budget)  # a bad duration fails before the images are decoded
-    frame, ens = auto(_validated(args), budget, args.out, n_members=args.members, quiet=args.quiet, seed=args.seed, num_workers=args.num_workers)
+    frame, ens = auto(_validated(args), budget, args.out, n_members=args.members, quiet=args.quiet, seed=args.seed,
+                      num_workers=args.num_workers, metric=args.metric, threads=args.threads)
     print(frame.drop(columns=['run']).to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     if ens is not None: print(ens.format())
     if args.test:

@@ -15,14 +15,15 @@ import yaml
 from .core import UserError, atomic_write, parse_duration
 
 # %% auto #0
-__all__ = ['Optimizer', 'Precision', 'ClassWeights', 'NOT_OPTIONS', 'MIGRATIONS', 'RUNTIME_OPTIONS', 'TrainConfig',
-           'option_fields', 'check_config', 'migrate', 'config_dict', 'config_from_dict', 'save_config', 'read_options',
-           'load_config', 'same_recipe']
+__all__ = ['Optimizer', 'Precision', 'ClassWeights', 'Metric', 'NOT_OPTIONS', 'MIGRATIONS', 'RUNTIME_OPTIONS', 'TrainConfig',
+           'option_fields', 'uses_lr_find', 'check_config', 'migrate', 'config_dict', 'config_from_dict', 'save_config',
+           'read_options', 'load_config', 'same_recipe']
 
 # %% ../nbs/35_config.ipynb #75d1a063
 Optimizer = Literal['adam', 'adamw', 'sgd', 'adamax']
 Precision = Literal['auto', 'fp32', 'bf16', 'fp16']
-ClassWeights = Literal['balanced', 'sample', 'none']
+ClassWeights = Literal['balanced', 'sample', 'tempered', 'logit_adjust', 'none']
+Metric = Literal['accuracy', 'balanced_accuracy', 'macro_f1']
 
 @dataclass
 class TrainConfig:
@@ -34,7 +35,7 @@ class TrainConfig:
     sizes:list[int]|None=None      # image size of each progressive-resizing stage, e.g. 32,64; None: chosen from the data
     epochs:list[int]|None=None     # epochs of each stage (stage 1: after the freeze epochs), e.g. 2,2; None: chosen from the data size and the budget
     freeze_epochs:int|None=None    # epochs with the body frozen at the start of stage 1 (pretrained only); None: 1 if pretrained
-    lr:float|None=None             # peak learning rate; None: lr_find's suggestion at each stage (fixed 1e-2 when the chooser picks a small CNN)
+    lr:float|str|None=None         # peak learning rate, or 'find': lr_find's suggestion at each stage; None: chosen (1e-2 from scratch, lr_find for pretrained models)
     lr_mult:float|None=None        # head/body learning-rate ratio; None: 100 if pretrained, else 1
     wd:float|None=None             # weight decay; None: fastai's default
     bs:int|None=None               # batch size; None: chosen from the data size
@@ -48,8 +49,9 @@ class TrainConfig:
     presize:float=1.25             # item resize factor before batch augmentation
     seed:int=42                    # seed of weights init, shuffling and augmentation (and of the split unless --split-seed is given)
     lr_find_iters:int=100          # mock-training iterations of each lr_find
-    monitor:str='accuracy'         # validation metric that picks the best epoch
-    num_workers:int|None=None      # DataLoader workers; None: one per core
+    metric:Metric='accuracy'       # the score you are judged on: it picks the best epoch, weighs ensembles and sets the imbalance remedy
+    num_workers:int|None=None      # DataLoader workers; None: chosen with the threads
+    threads:int|None=None          # torch threads of this process; None: the cores not busy with other work (see `core.choose_threads`)
     log:list[str]=field(default_factory=lambda: ['csv']) # loggers, comma-separated: csv always, plus tensorboard and/or wandb
     export_pkl:bool=False          # also write fastai's export.pkl (a pickle: for trusted use only)
     bn_eval:bool=False             # keep BatchNorm on its pretrained running statistics (helps pretrained models on data far from ImageNet)
@@ -59,7 +61,7 @@ class TrainConfig:
     swa_lr:float|None=None         # SWA's constant learning rate; None: the one-cycle schedule
     ema:float|None=None            # exponential moving average of the weights with this decay, e.g. 0.999; None: off
     ema_warmup:bool=False          # ramp the EMA decay up over the first steps
-    class_weights:ClassWeights|None=None # imbalanced classes: balanced loss weights n/(k*count), sample (weighted sampling: every class equally often), none; None: sample when classes are 3x imbalanced
+    class_weights:ClassWeights|None=None # imbalanced classes: balanced (loss weights n/(k*count)), sample (weighted sampling: every class equally often), tempered (sampling by 1/sqrt(count)), logit_adjust (the loss adds log class prior: balanced logits), none; None: chosen from the imbalance and the metric
     budget:float|str|None=None     # time budget of the run, e.g. 90s, 10m: the chosen epochs fit it; None: no limit
     compile:bool=False             # torch.compile the model (worth it on a GPU for long runs)
     auto:dict|None=None            # filled by the chooser: what it chose and why (saved, not set by hand)
@@ -123,8 +125,18 @@ def _check_regularizers(cfg:TrainConfig):
     if cfg.swa is not None and cfg.ema: raise UserError("choose SWA or EMA, not both: each one sets the final weights")
     if cfg.swa is not None and cfg.swa < 0: raise UserError(f"swa must be an epoch or a share of the last stage, not {cfg.swa}")
 
+def _check_lr(cfg:TrainConfig):
+    if not isinstance(cfg.lr, str) or cfg.lr == 'find': return
+    try: cfg.lr = float(cfg.lr)
+    except ValueError: raise UserError(f"lr must be a number or 'find' (lr_find's suggestion), not {cfg.lr!r}") from None
+
+def uses_lr_find(cfg:TrainConfig)->bool:
+    "Whether each stage's learning rate comes from lr_find (`lr` 'find', or left unset in a config the chooser did not complete)"
+    return cfg.lr is None or cfg.lr == 'find'
+
 def check_config(cfg:TrainConfig)->TrainConfig:
     "`cfg`, with lists and durations normalized; a `UserError` naming the option when a value cannot work"
+    _check_lr(cfg)
     _check_choices(cfg)
     _check_stages(cfg)
     _check_regularizers(cfg)
@@ -133,7 +145,7 @@ def check_config(cfg:TrainConfig)->TrainConfig:
     return cfg
 
 # %% ../nbs/35_config.ipynb #268e0fb8
-MIGRATIONS = {'stage_sizes': 'sizes', 'stage_epochs': 'epochs'}  # old option name -> its name today
+MIGRATIONS = {'stage_sizes': 'sizes', 'stage_epochs': 'epochs', 'monitor': 'metric'}  # old option name -> its name today
 
 def migrate(d:dict)->dict:
     "`d` with the option names of older versions (`MIGRATIONS`) renamed; a `UserError` if both names are given"
@@ -175,7 +187,7 @@ def load_config(path:str|Path)->TrainConfig:
     "Read a config file written by `save_config` (or by hand)"
     return config_from_dict(read_options(path))
 
-RUNTIME_OPTIONS = ('num_workers', 'log')  # how a run runs, not what it learns
+RUNTIME_OPTIONS = ('num_workers', 'threads', 'log')  # how a run runs, not what it learns
 
 def same_recipe(a:dict, b:dict)->bool:
     "Whether two saved configs describe the same recipe (runtime options and the chooser's record aside)"

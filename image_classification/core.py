@@ -1,4 +1,4 @@
-"""Small helpers every stage shares: user errors, atomic file writes, hashing, worker counts.
+"""Small helpers every stage shares: user errors, atomic file writes, hashing, durations, threads and workers for this machine, the scores.
 
 Docs: https://image-classification.github.io/image_classification/core.html.md"""
 
@@ -6,14 +6,15 @@ Docs: https://image-classification.github.io/image_classification/core.html.md""
 
 # %% ../nbs/00_core.ipynb #6a861fca
 from __future__ import annotations
-import hashlib, json, os, tempfile
+import hashlib, json, os, tempfile, time
 import numpy as np
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['METRICS', 'UserError', 'atomic_path', 'atomic_write', 'write_json', 'read_json', 'sha256_file', 'default_num_workers',
-           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores']
+__all__ = ['METRICS', 'UserError', 'atomic_path', 'atomic_write', 'write_json', 'read_json', 'sha256_file', 'cpu_count',
+           'other_load', 'choose_threads', 'default_num_workers', 'parse_duration', 'accuracy', 'balanced_accuracy',
+           'macro_f1', 'scores']
 
 # %% ../nbs/00_core.ipynb #aee3fe74
 class UserError(Exception):
@@ -67,10 +68,39 @@ def sha256_file(path:str|Path, chunk:int=1<<20)->str:
     return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #c4e77cb7
-def default_num_workers()->int:
-    "DataLoader workers that suit this machine: one per core, less one for the main process, at most 8"
-    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-    return max(0, min(8, n - 1))
+def cpu_count()->int:
+    "Cores this process may run on"
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def _busy_jiffies()->tuple[int, int]|None:
+    "(busy jiffies of the whole machine, of this process) from /proc; None where there is no /proc"
+    try:
+        cpu = [int(x) for x in Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:]]
+        me = Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()
+    except (OSError, ValueError, IndexError): return None
+    return sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0), int(me[11]) + int(me[12])  # all but idle and iowait; utime + stime
+
+def other_load(window:float=0.25)->float:
+    "Cores kept busy by other processes over the next `window` seconds (the 1-minute load average where /proc is missing)"
+    a = _busy_jiffies()
+    if a is None: return os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
+    t0 = time.monotonic(); time.sleep(window)
+    b, dt = _busy_jiffies(), time.monotonic() - t0
+    hz = os.sysconf('SC_CLK_TCK')
+    return max(0., ((b[0] - a[0]) - (b[1] - a[1])) / hz / dt)
+
+def choose_threads(
+    requested:int|None=None,  # threads asked for: used as given
+    share:int=1,              # processes that split this machine (folds or members trained in parallel)
+)->int:
+    "Torch threads for this process: `requested`, else the cores other processes leave free, split among `share`"
+    if requested: return int(requested)
+    free = max(1, round(cpu_count() - other_load()))
+    return max(1, free // max(1, share))
+
+def default_num_workers(threads:int|None=None)->int:
+    "DataLoader workers: one per core this process may use (`threads`, default all), less one for the main process, at most 8"
+    return max(0, min(8, (threads or cpu_count()) - 1))
 
 # %% ../nbs/00_core.ipynb #28289421
 def parse_duration(

@@ -487,6 +487,14 @@ class ValidationReport:
         if len(counts.columns) > 1: counts['total'] = counts.sum(axis=1)
         return counts
 
+    def balance(self)->tuple|None:
+        "(commonest count / rarest count, commonest class, rarest class) of the training rows (all rows without a split)"
+        counts = {c: d.get('train', d.get('images', 0)) for c, d in self.summary.get('counts', {}).items() if c != '(none)'}
+        counts = {c: n for c, n in counts.items() if n}
+        if len(counts) < 2: return None
+        hi, lo = max(counts, key=counts.get), min(counts, key=counts.get)
+        return counts[hi] / counts[lo], hi, lo
+
     def raise_if_bad(self):
         "Raise a `UserError` quoting the first problem when the report is not ok"
         if not self.ok: raise UserError(f"{len(self.problems)} data problem(s), first: {self.problems[0]['message']}")
@@ -503,6 +511,7 @@ class ValidationReport:
         if s.get('sizes'): lines += ['', 'sizes: ' + ', '.join(f'{w}x{h} ({n})' for w, h, n in s['sizes']['common'])
                                      + f"; smallest {'x'.join(map(str, s['sizes']['min']))}, largest {'x'.join(map(str, s['sizes']['max']))}"]
         if s.get('modes'): lines.append('modes: ' + ', '.join(f'{m} ({n})' for m, n in s['modes'].items()))
+        if (b := self.balance()): lines.append(f"class balance: the commonest class, {b[1]!r}, has {b[0]:.1f}x the images of the rarest, {b[2]!r}")
         if self.problems: lines += ['', 'problems:'] + [f"  {p['kind']}: {p['message']}" for p in self.problems[:max_problems]]
         if len(self.problems) > max_problems: lines.append(f"  ... and {len(self.problems) - max_problems} more")
         return '\n'.join(lines)

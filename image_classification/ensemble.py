@@ -16,7 +16,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import softmax
 
-from .core import UserError, accuracy, read_json, write_json
+from .core import METRICS, UserError, accuracy, read_json, write_json
+from .core import scores as all_scores
 from .data import abs_paths, classes_of, fold_ids, load_table, same_rows
 from .runs import best_run, jsonable, list_runs, load_probs, read_meta, run_status, save_csv
 from .kfold import is_kfold, kfold_runs
@@ -24,7 +25,7 @@ from .kfold import is_kfold, kfold_runs
 # %% auto #0
 __all__ = ['METHODS', 'FITTED', 'OPTIMISTIC', 'EPOCH_CAVEAT', 'VOTES', 'PROBS_NAMES', 'ENSEMBLE_FORMAT', 'TABLE_COLS',
            'check_method', 'vote_kind', 'stack_probs', 'norm_weights', 'combine', 'rank_classes', 'ensemble_vote',
-           'hard_vote', 'check_labels', 'log_loss_of', 'member_accuracies', 'accuracy_weights', 'caruana_weights',
+           'hard_vote', 'check_labels', 'log_loss_of', 'member_accuracies', 'metric_weights', 'caruana_weights',
            'optimize_weights', 'check_threshold', 'selection_mask', 'select_members', 'fit_weights', 'fit_ensemble',
            'predict_labels', 'make_folds', 'HonestScore', 'is_fitted', 'honest_score', 'align_classes', 'Member',
            'MemberSet', 'rows_of', 'target_labels', 'load_members', 'EnsembleResult', 'ensemble_table',
@@ -138,33 +139,37 @@ def member_accuracies(probs_list, y)->np.ndarray:
     return (P.argmax(2) == check_labels(y, P)).mean(1)
 
 # %% ../nbs/50_ensemble.ipynb #a3e28b80
-def accuracy_weights(probs_list, y)->np.ndarray:
-    "Weights proportional to each member's accuracy (equal when every member scores 0)"
-    acc = member_accuracies(probs_list, y)
-    return norm_weights(acc if acc.sum() > 0 else None, len(acc))
+def metric_weights(probs_list, y, metric:str='accuracy')->np.ndarray:
+    "Weights proportional to each member's `metric` (equal when every member scores 0)"
+    P = stack_probs(probs_list)
+    y = check_labels(y, P)
+    s = np.array([METRICS[metric](p, y) for p in P])
+    return norm_weights(s if s.sum() > 0 else None, len(s))
 
 # %% ../nbs/50_ensemble.ipynb #07328d12
-def _ens_score(probs:np.ndarray, y:np.ndarray)->tuple:
-    "Larger is better: accuracy, then negative log-loss"
-    return accuracy(probs, y), -log_loss_of(probs, y)
+def _ens_score(probs:np.ndarray, y:np.ndarray, metric:str='accuracy')->tuple:
+    "Larger is better: the metric, then negative log-loss"
+    return METRICS[metric](probs, y), -log_loss_of(probs, y)
 
 def caruana_weights(
     probs_list,           # members' probabilities on the fit rows
     y,                    # true class of each fit row
     n_iter:int=25,        # members picked in all, repeats included
     n_init:int=1,         # start with the `n_init` best members, once each (Caruana's sorted initialization)
+    metric:str='accuracy',# what "best" means: a `core.METRICS` name (then the log-loss breaks ties)
 )->np.ndarray:
     "Greedy forward selection with replacement; weights = how often each member was picked"
     P = stack_probs(probs_list)
     y = check_labels(y, P)
     n_init = min(max(int(n_init), 0), len(P))
     if n_iter < max(n_init, 1): raise UserError(f"selection needs n_iter >= max(n_init, 1), not {n_iter}")
-    ranked = sorted(range(len(P)), key=lambda m: _ens_score(P[m], y), reverse=True)  # stable: the lower index first
+    score = lambda probs: _ens_score(probs, y, metric)
+    ranked = sorted(range(len(P)), key=lambda m: score(P[m]), reverse=True)  # stable: the lower index first
     counts = np.bincount(ranked[:n_init], minlength=len(P)).astype(np.float64)
     total = np.einsum('m,mnc->nc', counts, P)
-    best = (_ens_score(total/n_init, y), counts.copy()) if n_init else None
+    best = (score(total/n_init), counts.copy()) if n_init else None
     for it in range(n_init, n_iter):
-        scores = [_ens_score((total + P[m])/(it + 1), y) for m in range(len(P))]
+        scores = [score((total + P[m])/(it + 1)) for m in range(len(P))]
         m = max(range(len(P)), key=scores.__getitem__)  # the first of equals: the lower index
         counts[m] += 1
         total += P[m]
@@ -231,13 +236,14 @@ def fit_weights(
     n_iter:int=25,        # selection: members picked in all
     n_init:int=1,         # selection: start with this many best members
     maxiter:int=1000,     # optimized: L-BFGS-B iterations at most
+    metric:str='accuracy',# weighted and selection: the score they weigh and select by (`core.METRICS`)
 )->np.ndarray:
     "One weight per member for `method`, fitted on these rows (equal and hard: equal weights)"
     P = stack_probs(probs_list)
     y = check_labels(y, P)
     if check_method(method) in ('equal', 'hard'): return norm_weights(None, len(P))
-    if method == 'weighted': return accuracy_weights(P, y)
-    if method == 'selection': return caruana_weights(P, y, n_iter=n_iter, n_init=n_init)
+    if method == 'weighted': return metric_weights(P, y, metric)
+    if method == 'selection': return caruana_weights(P, y, n_iter=n_iter, n_init=n_init, metric=metric)
     return optimize_weights(P, y, maxiter=maxiter)
 
 def fit_ensemble(
@@ -294,6 +300,9 @@ class HonestScore:
     fold_weights: list = field(default_factory=list, repr=False)  # the weights that scored each fold
     in_sample_accuracy: float|None = None   # weights fitted and scored on all rows: optimistic
     in_sample_log_loss: float|None = None
+    y: np.ndarray|None = field(default=None, repr=False)  # the true classes
+    @property
+    def scores(self)->dict: return {} if self.y is None else all_scores(self.labels, self.y)  # accuracy, balanced accuracy, macro F1
     @property
     def fitted(self)->bool: return self.n_splits > 0
 
@@ -326,7 +335,7 @@ def honest_score(
     weights = np.asarray(fit(method, P, y, archs=archs, threshold=threshold, **kwargs), dtype=np.float64)
     labels, probs, acc, loss = _scores(P, weights, y, method)
     if not is_fitted(method, threshold):
-        return HonestScore(method, acc, loss, labels, probs, weights, f"all {what} (nothing fitted: equal weights)", n)
+        return HonestScore(method, acc, loss, labels, probs, weights, f"all {what} (nothing fitted: equal weights)", n, y=y)
     folds = make_folds(y, n_splits, seed)
     k = int(folds.max()) + 1
     oof_labels, oof_probs, fold_weights = np.zeros(n, dtype=int), np.zeros(P.shape[1:]), []
@@ -338,7 +347,7 @@ def honest_score(
     fitted = 'member selection and weights' if threshold is not None else 'weights'
     return HonestScore(method, float((oof_labels == y).mean()), None if method == 'hard' else log_loss_of(oof_probs, y),
                        oof_labels, oof_probs, weights, f"out-of-fold over the {what} ({k}-fold cross-fitting of the {fitted})",
-                       n, k, folds, fold_weights, acc, loss)
+                       n, k, folds, fold_weights, acc, loss, y)
 
 # %% ../nbs/50_ensemble.ipynb #3b991445
 def align_classes(
@@ -541,7 +550,8 @@ def ensemble_dict(res:EnsembleResult)->dict:
     return jsonable(dict(
         format=ENSEMBLE_FORMAT, method=res.method, combine=vote_kind(res.method), threshold=res.threshold,
         classes=ms.classes, probs_name=ms.probs_name, members=members, weights=res.weights,
-        accuracy=s.accuracy, log_loss=s.log_loss, scored_on=s.scored_on, honest=True, n_rows=s.n_rows, n_splits=s.n_splits,
+        accuracy=s.accuracy, log_loss=s.log_loss, scores=s.scores, metric=res.params.get('metric', 'accuracy'),
+        scored_on=s.scored_on, honest=True, n_rows=s.n_rows, n_splits=s.n_splits,
         in_sample=dict(accuracy=s.in_sample_accuracy, log_loss=s.in_sample_log_loss, label=OPTIMISTIC) if s.fitted else None,
         best_member=dict(run_id=ms.names[best], accuracy=res.member_accuracies[best]),
         caveat=EPOCH_CAVEAT,
@@ -563,7 +573,7 @@ def ensemble_experiment(
     runs:list|None=None,         # run_ids to use; None: every usable run
     probs_name:str|None=None,    # 'valid_probs' or 'oof_probs'; None: whichever the runs have
     save:bool=True,              # write ensemble.json and ensemble.csv into `exp_dir`
-    **kwargs,                    # fitting options: n_iter, n_init (selection), maxiter (optimized)
+    **kwargs,                    # fitting options: metric (weighted, selection), n_iter, n_init (selection), maxiter (optimized)
 )->EnsembleResult:
     "Ensemble the runs of `exp_dir` with `method`, scored honestly; write ensemble.json and ensemble.csv"
     check_method(method)

@@ -115,7 +115,7 @@ def kfold(
     "Train one run per fold; save out-of-fold probabilities and the CV accuracy"
     out = Path(out)
     table = ensure_folds(table.drop(columns=['split'], errors='ignore'), k, seed)
-    cfg = complete_config(cfg, fold_split(table, 0), quiet=quiet)  # one recipe for every fold, chosen once
+    cfg = complete_config(cfg, fold_split(table, 0))  # one recipe for every fold, chosen once (and printed)
     _check_folder(out, table)
     save_table(table, out)
     config, classes = jsonable(cfg.to_dict()), classes_of(table)

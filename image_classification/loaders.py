@@ -168,10 +168,11 @@ def data_block(
 
 def balanced_weights(
     df:pd.DataFrame,   # the table, with a `split` column
+    power:float=1.,    # 1: every class drawn equally often; 0.5: tempered (a class of 4x the images drawn 2x as often)
 )->np.ndarray:
-    "Sampling weight of each training row, in table order: 1/(its class's count among the training rows)"
+    "Sampling weight of each training row, in table order: 1/(its class's count among the training rows)**power"
     labels = df.loc[df['split'] != 'valid', 'label']
-    return (1. / labels.map(labels.value_counts())).to_numpy()
+    return (1. / labels.map(labels.value_counts()).astype('float64') ** power).to_numpy()
 
 def get_dls(
     df:pd.DataFrame,            # the table, with a `split` column
@@ -185,7 +186,7 @@ def get_dls(
     device=None,                # where batches (and batch transforms) go; default: fastai's default device
     seed:int=42,                # seed of the shuffling
     cache:bool|None=None,       # decode every image once into memory (see `use_cache`); None: when it fits `CACHE_MAX_BYTES`
-    balance:bool=False,         # draw training rows with probability 1/(their class's count): every class equally often
+    balance:bool|float=False,   # draw training rows with probability 1/(their class's count)**balance (True: 1, every class equally often)
     **kwargs,                   # passed to `DataBlock.dataloaders` (e.g. `drop_last`, `shuffle`)
 ):
     "fastai DataLoaders of the table at `size`, with presizing and the table's split"
@@ -196,7 +197,7 @@ def get_dls(
     device = default_device() if device is None else torch.device(device)
     dblock = data_block(df, size, channels, stats, aug, presize, device)
     item_size = item_size_for(size, aug, presize)
-    wgts = balanced_weights(df) if balance else None
+    wgts = balanced_weights(df, float(balance)) if balance else None
     if use_cache(len(df), channels, item_size, cache): dls = cached_dls(dblock, df, item_size, channels, bs, device, wgts=wgts, **kwargs)
     else:
         nw = default_num_workers() if num_workers is None else num_workers

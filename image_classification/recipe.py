@@ -12,16 +12,18 @@ from typing import Callable
 
 import numpy as np, pandas as pd, torch
 from PIL import Image
+from torch.utils.flop_counter import FlopCounterMode
 
-from .core import UserError, parse_duration
+from .core import UserError, choose_threads, default_num_workers, parse_duration
 from .data import abs_paths, classes_of
 from .models import arch_info, create_arch
 from .loaders import get_dls
-from .config import TrainConfig
+from .config import TrainConfig, uses_lr_find
 
 # %% auto #0
-__all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'choose_recipe', 'time_steps',
-           'estimate_seconds', 'fit_budget', 'needs_auto', 'resolve_pretrained', 'print_recipe', 'complete_config']
+__all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy', 'choose_recipe',
+           'apply_threads', 'workers_for', 'time_steps', 'estimate_seconds', 'flops_per_image', 'scaled_seconds',
+           'fit_budget', 'needs_auto', 'resolve_pretrained', 'print_recipe', 'complete_config']
 
 # %% ../nbs/36_recipe.ipynb #b16a9c82
 _GRAY_MODES = {'1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F'}
@@ -112,9 +114,9 @@ def _epochs(p, r):
 def _freeze_epochs(p, r): return (1 if r['pretrained'] else 0), None
 
 def _lr(p, r):
-    if r['arch'] == 'simple_cnn' and 'arch' not in r['given']:
-        return 1e-2, "lr 1e-2 fixed (rule: lr_find's valley is 5-10x too low for a small CNN trained from scratch)"
-    return None, None
+    if not r['pretrained']:
+        return 1e-2, "lr 1e-2 fixed (rule: from scratch, where lr_find's valley is 5-10x too low; lr_find for pretrained models)"
+    return 'find', None
 
 def _bs(p, r):
     bs = min(32 if p.n_train < 1000 else 128 if _gpu(p) and p.n_train > 20_000 else 64, max(2, p.n_train // 4))
@@ -133,11 +135,19 @@ def _bn_eval(p, r):
     return on, ("BatchNorm kept on its pretrained statistics: images far from ImageNet's (rule: pretrained, "
                 "grayscale or 32 px and smaller)") if on else None
 
-def _class_weights(p, r):
-    if p.imbalance >= 3:
-        return 'sample', (f"weighted sampling (every class drawn equally often): the commonest class has {p.imbalance:.1f}x "
-                          "the images of the rarest (rule: 3x or more)")
-    return 'none', None
+def imbalance_remedy(
+    ratio:float,              # the commonest class's images over the rarest's
+    metric:str='accuracy',    # the score the user is judged on
+)->tuple[str, str|None]:
+    "(class_weights, why) for classes this imbalanced, judged by `metric`"
+    if ratio < 3: return 'none', None
+    if metric == 'accuracy':
+        return 'none', (f"no reweighting: the commonest class has {ratio:.1f}x the images of the rarest, and you are judged on "
+                        "accuracy, which the natural class frequencies serve (rule: reweight for balanced accuracy or macro F1 only)")
+    return 'sample', (f"weighted sampling (every class drawn equally often): the commonest class has {ratio:.1f}x the images "
+                      f"of the rarest and you are judged on {metric} (rule: 3x or more)")
+
+def _class_weights(p, r): return imbalance_remedy(p.imbalance, r.get('metric', 'accuracy'))
 
 RULES = [Rule('arch', _arch), Rule('pretrained', _pretrained), Rule('channels', _channels), Rule('sizes', _sizes),
          Rule('epochs', _epochs), Rule('freeze_epochs', _freeze_epochs), Rule('lr', _lr), Rule('bs', _bs),
@@ -159,6 +169,16 @@ def choose_recipe(
     return chosen, why
 
 # %% ../nbs/36_recipe.ipynb #31bf0d8c
+def apply_threads(cfg:TrainConfig)->int:
+    "Set torch's threads for `cfg` (`cfg.threads`, else `core.choose_threads`); return them"
+    n = choose_threads(cfg.threads)
+    torch.set_num_threads(n)
+    return n
+
+def workers_for(cfg:TrainConfig, threads:int)->int:
+    "DataLoader workers for `cfg` on `threads` threads (the per-item path; the decoded-image cache needs none)"
+    return cfg.num_workers if cfg.num_workers is not None else default_num_workers(threads)
+
 def time_steps(
     cfg,                  # a complete `TrainConfig`
     table:pd.DataFrame,   # the table (with its split)
@@ -170,7 +190,7 @@ def time_steps(
     channels = cfg.channels or info.n_in
     stats = info.stats(channels)
     dls = get_dls(table, size, bs=cfg.bs, channels=channels, stats=stats, aug=cfg.aug, presize=cfg.presize,
-                  num_workers=cfg.num_workers, seed=cfg.seed)
+                  num_workers=workers_for(cfg, apply_threads(cfg)), seed=cfg.seed)
     model = create_arch(cfg.arch, len(classes), pretrained=False, n_in=channels, **cfg.arch_kwargs).to(dls.device)
     opt, loss = torch.optim.AdamW(model.parameters(), 1e-3), torch.nn.CrossEntropyLoss()
     if len(dls.train) == 0: raise UserError(f"{len(dls.train_ds)} training images are fewer than one batch of {cfg.bs}: lower bs")
@@ -194,26 +214,48 @@ def estimate_seconds(
     per_img = {s: time_steps(cfg, table, s) for s in sorted(set(cfg.sizes))}
     # an epoch: training passes, plus validation at about a third of a training pass per image; lr_find: its iterations
     epoch_s = [per_img[s] * (n_train + n_valid / 3) for s in cfg.sizes]
-    fixed = 0. if cfg.lr else sum(per_img[s] * cfg.bs * cfg.lr_find_iters for s in set(cfg.sizes))
+    fixed = sum(per_img[s] * cfg.bs * cfg.lr_find_iters for s in set(cfg.sizes)) if uses_lr_find(cfg) else 0.
     fixed += (cfg.freeze_epochs or 0) * epoch_s[0] * 0.6
     return fixed, epoch_s
+
+def flops_per_image(
+    cfg,                 # a complete `TrainConfig`
+    size:int,            # image side
+    n_classes:int,       # outputs of the model
+)->float:
+    "Forward FLOPs of one `size` x `size` image through `cfg`'s model (torch's `FlopCounterMode`; no weights loaded)"
+    channels = cfg.channels or arch_info(cfg.arch).n_in
+    model = create_arch(cfg.arch, n_classes, pretrained=False, n_in=channels, **cfg.arch_kwargs).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as fc: model(torch.zeros(1, channels, size, size))
+    return float(fc.get_total_flops())
+
+def scaled_seconds(
+    seconds:float,       # what a finished run of `base` took
+    base,                # its `TrainConfig`
+    cfg,                 # the recipe to estimate
+    n_classes:int,       # classes of both
+)->float:
+    "Seconds `cfg` should take on the same data and machine, scaled from a finished run by FLOPs x image-passes (no timing)"
+    work = lambda c: sum(e * flops_per_image(c, s, n_classes) for s, e in zip(c.sizes, c.epochs))
+    return seconds * work(cfg) / work(base)
 
 def fit_budget(
     cfg,                 # a complete `TrainConfig` whose `budget` is set
     table:pd.DataFrame,  # the table (with its split)
-    why:list|None=None,  # reasons list to append to
-)->list[int]:
-    "Stage epochs of `cfg` cut (never raised) so the estimated training time fits 85% of `cfg.budget`"
-    budget, epochs = parse_duration(cfg.budget), list(cfg.epochs)
+)->tuple[list[int], list[int], str]:
+    "(sizes, epochs, why) of `cfg` cut (never raised) so the estimated training fits 85% of `cfg.budget`"
+    budget, sizes, epochs = parse_duration(cfg.budget), list(cfg.sizes), list(cfg.epochs)
     fixed, epoch_s = estimate_seconds(cfg, table)
-    avail = 0.85 * budget - fixed
-    est = sum(e * s for e, s in zip(epochs, epoch_s))
-    if est > avail:
-        scale = max(0., avail) / est
-        epochs = [max(1, math.floor(e * scale)) for e in epochs]
-        if why is not None: why.append(f"epochs cut to {epochs} to fit the {budget:.0f} s budget ({est + fixed:.0f} s estimated for {cfg.epochs})")
-    elif why is not None: why.append(f"the recipe fits the {budget:.0f} s budget (about {est + fixed:.0f} s estimated)")
-    return epochs
+    avail, est = 0.85 * budget - fixed, sum(e * s for e, s in zip(epochs, epoch_s))
+    note = f"{est + fixed:.0f} s estimated for epochs {cfg.epochs} at {cfg.sizes} px"
+    if est <= avail: return sizes, epochs, f"the recipe fits the {budget:.0f} s budget ({note})"
+    if epoch_s[0] > avail:
+        share = max(0., avail) / epoch_s[0]
+        return sizes[:1], [1], (f"one epoch at {sizes[0]} px (about {epoch_s[0]:.0f} s) is longer than the {budget:.0f} s budget allows: "
+                                f"one stage of one epoch, stopped after about {share:.0%} of its batches when the time is up ({note})")
+    epochs = [max(1, math.floor(e * avail / est)) for e in epochs]
+    while len(epochs) > 1 and sum(e * s for e, s in zip(epochs, epoch_s)) > avail: epochs = epochs[:-1]  # drop the last stages
+    return sizes[:len(epochs)], epochs, f"epochs cut to {epochs} at {sizes[:len(epochs)]} px to fit the {budget:.0f} s budget ({note})"
 
 # %% ../nbs/36_recipe.ipynb #7a7cfb26
 REQUIRED = ('arch', 'sizes', 'epochs', 'bs', 'aug', 'class_weights')  # what `train` cannot run without
@@ -242,10 +284,15 @@ def complete_config(
     if not needs_auto(cfg): return _with_pretrained(cfg)
     given = {f: getattr(cfg, f) for f in AUTO_FIELDS if getattr(cfg, f) is not None}
     if cfg.bn_eval is False: given.pop('bn_eval', None)  # False is the default, not a choice
+    given['metric'] = cfg.metric  # not chosen: what the choice serves
     prof = profile_table(table)
     chosen, why = choose_recipe(prof, given)
+    chosen.pop('metric', None)
     out = dataclasses.replace(cfg, **chosen, callbacks=list(cfg.callbacks))
-    if cfg.budget is not None: chosen['epochs'] = out.epochs = fit_budget(out, table, why)
+    if cfg.budget is not None:
+        out.sizes, out.epochs, reason = fit_budget(out, table)
+        chosen.update(sizes=out.sizes, epochs=out.epochs)
+        why.append(reason)
     out.auto = dict(chosen=chosen, reasons=why, profile=dataclasses.asdict(prof), budget_fitted=cfg.budget is not None)
     if not quiet: print_recipe(why)
     return _with_pretrained(out.check())

@@ -384,7 +384,7 @@ def pseudo_label(
     check_threshold(threshold)
     if 'split' not in table or not (table['split'] == 'valid').any(): raise UserError("pseudo-labeling needs a table with validation rows: split it first")
     check_pseudo(table)
-    classes, cfg = classes_of(table), complete_config(cfg, table, quiet)  # chosen on the table without pseudo rows: one recipe for both runs
+    classes, cfg = classes_of(table), complete_config(cfg, table)  # chosen on the table without pseudo rows: one recipe for both runs
     test = read_test_table(test_table)
     _check_test(test, table)
     _check_source(resolve_source(source), table)

@@ -6,13 +6,13 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import dataclasses, itertools, os, shutil, time
+import dataclasses, itertools, math, os, shutil, time
 from functools import partial
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
 from matplotlib.figure import Figure
-from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastai.callback.schedule import fit_one_cycle, lr_find  # noqa: F401 (patches Learner)
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
@@ -30,15 +30,16 @@ from .core import UserError, atomic_path, atomic_write, read_json, scores, write
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
 from .models import arch_info, create_arch, load_state_dict_file, split_params
-from .config import TrainConfig
-from .recipe import complete_config, resolve_pretrained
+from .config import TrainConfig, uses_lr_find
+from .recipe import apply_threads, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run, write_status
 
 # %% auto #0
-__all__ = ['plan_phases', 'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'BnEval', 'logger_callbacks',
-           'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'RunTracker',
-           'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
+__all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'make_opt_func', 'make_loss', 'make_metrics', 'class_weights',
+           'log_prior', 'LogitAdjusted', 'BnEval', 'logger_callbacks', 'make_learner', 'flatten_state',
+           'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'RunTracker', 'plot_lr_find', 'find_lr',
+           'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -67,6 +68,8 @@ def make_loss(cfg:TrainConfig, weight=None):
 
 def make_metrics(): return [accuracy, error_rate, F1Score(average='macro'), BalancedAccuracy()]
 
+HISTORY_COLUMNS = {'accuracy': 'accuracy', 'balanced_accuracy': 'balanced_accuracy_score', 'macro_f1': 'f1_score'}  # fastai's names
+
 def class_weights(
     table:pd.DataFrame,  # the table (its training rows are counted)
     how:str|None,        # 'balanced' or 'none'/None
@@ -76,6 +79,25 @@ def class_weights(
     tr = table[table['split'] != 'valid'] if 'split' in table else table
     counts = tr['label'].value_counts().reindex(classes_of(table), fill_value=0).to_numpy().astype(np.float32)
     return torch.tensor(counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32)
+
+# %% ../nbs/40_train.ipynb #77360b85
+SAMPLING_POWER = {'sample': 1., 'tempered': 0.5}  # class_weights that sample: the power of 1/count
+
+def log_prior(table:pd.DataFrame)->torch.Tensor:
+    "Log of each class's share of the training rows, in class order (a class with no row counts as one)"
+    tr = table[table['split'] != 'valid'] if 'split' in table else table
+    counts = tr['label'].value_counts().reindex(classes_of(table), fill_value=0).to_numpy().astype(np.float64)
+    return torch.tensor(np.log(np.maximum(counts, 1) / max(1, counts.sum())), dtype=torch.float32)
+
+class LogitAdjusted:
+    "A fastai loss computed on the logits plus `tau` x log(class prior): the model learns balanced logits (Menon et al. 2021)"
+    def __init__(self, loss, log_prior:torch.Tensor, tau:float=1.): self.loss, self.shift = loss, tau * log_prior
+    def __call__(self, pred, targ, *args, **kwargs): return self.loss(pred + self.shift.to(pred.device, pred.dtype), targ, *args, **kwargs)
+    def __getattr__(self, name): return getattr(self.__dict__['loss'], name)  # activation, decodes
+    @property
+    def reduction(self): return self.loss.reduction
+    @reduction.setter
+    def reduction(self, v): self.loss.reduction = v  # MixUp's NoneReduce sets it
 
 # %% ../nbs/40_train.ipynb #e03af239
 class BnEval(Callback):
@@ -189,6 +211,7 @@ class RunTracker(Callback):
         act = getattr(self.learn.loss_func, 'activation', noop)  # what `get_preds` applies
         probs = (act(torch.cat(self.preds)), torch.cat(self.targs)) if self.preds else None
         self.state.record_epoch(self.phase, self.epoch, row, time.time() - self.t0, probs)
+        if self.state.blown: raise CancelFitException()
 
 # %% ../nbs/40_train.ipynb #0fc5416c
 def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
@@ -228,15 +251,25 @@ def _lr_arg(base:float, phase:dict, lr_mult:float):
 
 # %% ../nbs/40_train.ipynb #5d687d8a
 class BudgetStop(Callback):
-    "Cancel the fit after an epoch when another one would end past `deadline` (a `time.time()` value)"
+    "End the epoch's training when the next batch and the validation would end past `deadline` (a `time.time()` value), then the fit"
     order = 70  # after RunTracker (60) has checkpointed the epoch
-    def __init__(self, deadline:float): self.deadline, self.stopped = deadline, False
-    def before_epoch(self): self.t0 = time.time()
-    def after_epoch(self):
+    def __init__(self, deadline:float): self.deadline, self.stopped, self.valid_s = deadline, False, None
+    def before_train(self): self.t_train, self.n = time.time(), 0
+    def before_validate(self): self.t_valid = time.time()
+    def after_validate(self): self.valid_s = time.time() - self.t_valid
+
+    def after_batch(self):
+        if not self.training: return
         now = time.time()
-        if now + (now - self.t0) > self.deadline:
+        self.n += 1
+        step = (now - self.t_train) / self.n  # the mean batch of this epoch so far
+        valid = self.valid_s if self.valid_s is not None else step / self.dls.train.bs * len(self.dls.valid.dataset) / 3  # a third of a training pass per image
+        if now + step + valid > self.deadline:
             self.stopped = True
-            raise CancelFitException()
+            raise CancelTrainException()  # fastai still validates the partial epoch
+
+    def after_epoch(self):
+        if self.stopped: raise CancelFitException()
 
 # %% ../nbs/40_train.ipynb #7efa0bbf
 def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
@@ -250,7 +283,7 @@ def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
         if not (folder/'checkpoint'/'progress.json').exists(): raise UserError(f"nothing to resume in {folder}: it has no checkpoint")
         cfg = dataclasses.replace(TrainConfig.load(folder/'config.yaml'), callbacks=list(cfg.callbacks))
         return cfg, table, folder, read_json(folder/'checkpoint'/'progress.json')
-    cfg = complete_config(cfg, table, quiet=quiet)
+    cfg = complete_config(cfg, table)  # prints the recipe when it chooses one, before any training
     folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
     cfg.save(folder/'config.yaml')
     return cfg, table, folder, dict(phase=0, phase_epochs_done=0, lrs={}, lr_find={}, history=[], best=None, seconds=0.0)
@@ -274,7 +307,7 @@ def train(
         for ph in state.todo():
             state.fit_phase(ph)
             if state.stopped:
-                if not quiet: print(f"time budget reached: stopped after {len(progress['history'])} epochs")
+                print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
                 break
         return state.finish()
     except BaseException as e:
@@ -291,10 +324,11 @@ class RunState:
         self.classes, info = classes_of(table), arch_info(cfg.arch)
         self.channels = cfg.channels or info.n_in
         self.stats, self.phases = info.stats(self.channels), plan_phases(cfg)
+        self.threads = apply_threads(cfg)
         set_seed(cfg.seed)
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
                                  weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
-        self.learn, self.kept, self.stopped, self.t0, self.before = None, {}, False, time.time(), progress['seconds']
+        self.learn, self.kept, self.stopped, self.blown, self.t0, self.before = None, {}, False, False, time.time(), progress['seconds']
 
     @property
     def lr_mult(self)->float: return self.cfg.lr_mult or (100. if self.cfg.pretrained else 1.)
@@ -303,7 +337,7 @@ class RunState:
         "DataLoaders of the table at `size`, with the run's transforms"
         c = self.cfg
         return get_dls(self.table, size, bs=c.bs, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
-                       num_workers=c.num_workers, seed=c.seed, balance=c.class_weights == 'sample')
+                       num_workers=workers_for(c, self.threads), seed=c.seed, balance=SAMPLING_POWER.get(c.class_weights, False))
 
     def todo(self)->list[dict]:
         "The phases not trained yet (the current one included when it has epochs left)"
@@ -316,6 +350,7 @@ class RunState:
             self.learn.dls = self.dls(size)
             return self.learn
         learn = self.learn = make_learner(self.cfg, self.dls(size), self.model, class_weights(self.table, self.cfg.class_weights))
+        if self.cfg.class_weights == 'logit_adjust': learn.loss_func = LogitAdjusted(learn.loss_func, log_prior(self.table))
         learn.path = self.folder  # lr_find's temporary file goes here, not into the working directory
         if self.quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
         learn.create_opt()
@@ -326,7 +361,7 @@ class RunState:
         "The phase's peak learning rate: the config's, or the stage's lr_find valley (found once, kept in the progress)"
         stage, p = str(ph['stage']), self.progress
         if stage not in p['lrs']:
-            if self.cfg.lr: p['lrs'][stage] = float(self.cfg.lr)
+            if not uses_lr_find(self.cfg): p['lrs'][stage] = float(self.cfg.lr)
             else:
                 p['lr_find'][stage] = find_lr(self.learn, self.folder, ph['stage'], self.cfg.lr_find_iters)
                 p['lrs'][stage] = p['lr_find'][stage]['valley']
@@ -344,6 +379,9 @@ def fit_phase(self:RunState, ph:dict):
     stop = [BudgetStop(self.deadline)] if self.deadline else []
     learn.fit_one_cycle(ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
                         start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
+    if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
+        self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/'best.safetensors'))
+    self.blown = False
     self.progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
     write_json(self.folder/'checkpoint'/'progress.json', self.progress)
     if stop and stop[0].stopped: self.progress['budget_stopped'] = self.stopped = True
@@ -355,13 +393,27 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     row = dict(stage=ph['stage'], size=ph['size'], phase=ph['phase'], frozen=ph['frozen'], epoch=len(p['history']),
                phase_epoch=phase_epoch, lr=float(self.learn.opt.hypers[-1]['lr']), seconds=round(seconds, 3), **metrics)
     p['history'].append(row)
-    score = None if self.full else row.get(self.cfg.monitor)
+    self.blown = self.blew_up(ph, phase_epoch, row)
+    score = None if self.full else row.get(HISTORY_COLUMNS[self.cfg.metric])
     if score is not None and (p['best'] is None or score > p['best']['score']):
         p['best'] = dict(score=score, epoch=row['epoch'], size=ph['size'], stage=ph['stage'])
         if probs is not None: self.kept = dict(epoch=row['epoch'], probs=probs[0], targs=probs[1])
         with atomic_path(self.folder/'checkpoint'/'best.safetensors') as t: save_file(_cpu_state(self.model), str(t))
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p)
+
+# %% ../nbs/40_train.ipynb #d888542d
+@patch
+def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
+    "Whether the first epoch of a later stage lost the earlier stages' fit (recorded in `progress['warnings']`)"
+    earlier = [h['valid_loss'] for h in self.progress['history'] if h['stage'] < ph['stage'] and h.get('valid_loss') is not None]
+    loss = row.get('valid_loss')
+    if self.full or phase_epoch or not earlier or loss is None or (math.isfinite(loss) and loss <= 2 * min(earlier)): return False
+    msg = (f"stage {ph['stage'] + 1} ({ph['size']} px): validation loss {loss:.3g} after its first epoch, over twice the "
+           f"{min(earlier):.3g} of the earlier stages: the stage was stopped and training went on from the best weights")
+    self.progress.setdefault('warnings', []).append(msg)
+    print(f"warning: {msg}")
+    return True
 
 # %% ../nbs/40_train.ipynb #f2043c53
 @patch
@@ -387,8 +439,9 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 sizes=c.sizes, epochs=c.epochs, normalization=dict(mean=list(self.stats[0]), std=list(self.stats[1])),
                 metrics=metrics, lrs=list(p['lrs'].values()), lr_find=p['lr_find'], full_train=self.full,
                 best_epoch=None if self.full or not best or c.swa is not None else best['epoch'], recipe=c.auto,
-                budget_stopped=bool(p.get('budget_stopped')), validation=None if self.full else 'the valid rows of ../data.csv',
-                seconds=round(self.before + time.time() - self.t0, 2), pretrained=c.pretrained, config=c.to_dict(), status='finished')
+                budget_stopped=bool(p.get('budget_stopped')), warnings=p.get('warnings', []), validation=None if self.full else 'the valid rows of ../data.csv',
+                seconds=round(self.before + time.time() - self.t0, 2), threads=self.threads, pretrained=c.pretrained, config=c.to_dict(),
+                status='finished')
 
 @patch
 def finish(self:RunState)->Run:

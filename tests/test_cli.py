@@ -222,8 +222,10 @@ def test_train_with_no_options_chooses_a_recipe_within_budget(tmp_path):
     # the budget cuts it, and the reason says which; on this project's 2-core machine it is cut, on a fast one it fits
     cut = [w for w in rec['reasons'] if w.startswith('epochs cut to')]
     fits = [w for w in rec['reasons'] if w.startswith(f'the recipe fits the {budget} s budget')]
-    assert len(cut) + len(fits) == 1, rec['reasons']
+    one = [w for w in rec['reasons'] if w.startswith('one epoch at')]  # a very slow machine: one epoch, stopped inside it
+    assert len(cut) + len(fits) + len(one) == 1, rec['reasons']
     if cut: assert sum(meta['epochs']) < 40 and f"epochs cut to {meta['epochs']}" in cut[0], (meta['epochs'], cut)
+    elif one: assert meta['epochs'] == [1], meta['epochs']
     else: assert meta['epochs'] == [40] or meta['budget_stopped'], meta['epochs']
     assert wall - startup <= 1.2 * budget, (wall, startup)
 

@@ -18,7 +18,7 @@ five classes:
     planetary_nebula  planetary, bipolar and proto-planetary nebulae
     diffuse_nebula    emission, reflection and HII nebulae, clusters with nebulosity, interstellar matter
 
-Dark nebulae and supernova remnants (too few: about 15 and 8) and stars are left out. The classes are naturally
+Dark nebulae and supernova remnants (too few: 12 and 7) and stars are left out. The classes are naturally
 imbalanced (galaxies ~3x the rarest).
 
 Split: by OBJECT (several images of one object, or the tiles of one mosaic such as Barnard's Loop 1-4, stay together),

@@ -21,6 +21,7 @@ def main():
     if out.exists(): shutil.rmtree(out)
     imgclf = str(Path(sys.executable).with_name('imgclf'))
     cmd = [imgclf, 'train', str(a.root/'train.csv'), '--out', str(out), '--quiet'] + (['--budget', a.budget] if a.budget else [])
+    code = results.code_state()
     l0, t0 = os.getloadavg()[0], time.time()
     print('$', ' '.join(cmd[1:]), flush=True)
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -40,7 +41,8 @@ def main():
     n_train = len(pd.read_csv(a.root/'train.csv'))
     method = f"`imgclf train` defaults (no options{', --budget ' + a.budget if a.budget else ''}) + `imgclf predict`"
     row = dict(dataset=name, method=method, accuracy=s['accuracy'], balanced_accuracy=s['balanced_accuracy'],
-               seconds=t_train + t_pred, load_start=l0, load_end=os.getloadavg()[0], n_train=n_train, n_test=s['n'])
+               seconds=t_train + t_pred, load_start=l0, load_end=os.getloadavg()[0], n_train=n_train, n_test=s['n'], code=code)
+    if results.code_state() != code: print('warning: the kit code changed during this run')
     print(f"{name}: accuracy {s['accuracy']:.4f}, balanced accuracy {s['balanced_accuracy']:.4f}; train {t_train:.0f}s, "
           f"predict {t_pred:.0f}s")
     results.record([row])
