@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.overrides import TorchFunctionMode
+import torch.utils._pytree as pytree, weakref
 from collections import Counter
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
@@ -32,7 +34,7 @@ from .core import UserError, atomic_write
 from .data import abs_paths, classes_of, read_table, split_table
 from .datasets import make_digits, make_icons
 from .augment import ExactSize
-from .loaders import batch_tfms_for, clear_cache, decode_images, get_dls, item_size_for
+from .loaders import _DECODED, batch_tfms_for, clear_cache, decode_images, get_dls, item_size_for
 from .models import arch_info, create_arch, stats_for
 from .config import TrainConfig
 from . import train as train_module
@@ -40,10 +42,11 @@ from .train import train
 from .inference import ProbsGraph, _onnx_bytes, onnx_session
 
 # %% auto #0
-__all__ = ['CPU_CASES', 'GPU_CASES', 'LOOP_METHODS', 'PARTS', 'BenchCase', 'parse_case', 'bench_table', 'PhaseTimer', 'plain_fit',
-           'fastai_fit', 'kit_fit', 'bench_loops', 'summarize_loops', 'profile_parts', 'subclass_overhead',
-           'cache_table', 'bench_cache', 'summarize_cache', 'loader_seconds', 'bench_onnx', 'machine_info',
-           'write_table', 'OpCounter', 'counting_host_copies', 'CountWindow', 'count_steps', 'run_bench']
+__all__ = ['CPU_CASES', 'GPU_CASES', 'LOOP_METHODS', 'PARTS', 'STEP_CASES', 'BenchCase', 'parse_case', 'bench_table',
+           'PhaseTimer', 'plain_fit', 'fastai_fit', 'kit_fit', 'bench_loops', 'summarize_loops', 'profile_parts',
+           'subclass_overhead', 'cache_table', 'bench_cache', 'summarize_cache', 'loader_seconds', 'bench_onnx',
+           'machine_info', 'write_table', 'OpCounter', 'counting_host_copies', 'CountWindow', 'count_steps',
+           'steps_line', 'run_bench']
 
 # %% ../nbs/95_bench.ipynb #830c3a6e
 @dataclass
@@ -63,7 +66,8 @@ class BenchCase:
 
 CPU_CASES = [BenchCase('simple_cnn', 32, 30, 512), BenchCase('resnet34', 64, 10, 256), BenchCase('resnet34', 128, 5, 128),
              BenchCase('efficientnet_b0', 128, 6, 128)]
-GPU_CASES = [BenchCase('resnet34', 224, 50, 1024, precision='bf16', device='cuda')]
+GPU_CASES = [BenchCase('simple_cnn', 32, 40, 2048, precision='bf16', device='cuda'), BenchCase('resnet34', 64, 40, 2048, precision='bf16', device='cuda'),
+             BenchCase('resnet34', 224, 40, 1024, precision='bf16', device='cuda'), BenchCase('efficientnet_b0', 224, 40, 1024, precision='bf16', device='cuda')]
 
 def parse_case(
     s:str,            # 'arch:size' or 'arch:size:batches' or 'arch:size:batches:valid'
@@ -154,7 +158,8 @@ def plain_fit(
     model = model.to(dev, memory_format=mf)
     amp = dict(device_type=dev.type, dtype=torch.bfloat16 if case.precision == 'bf16' else torch.float16, enabled=cuda and case.precision != 'fp32')
     scaler = torch.amp.GradScaler(enabled=amp['enabled'] and case.precision == 'fp16')
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+    torch.backends.cudnn.benchmark = cuda  # the tuned anchor: fused AdamW, cudnn autotuning, channels_last, bf16 on a GPU
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, fused=True)
     n = len(rows['train']) // bs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=n, pct_start=0.3, div_factor=25, final_div_factor=1e5,
                                                 base_momentum=0.85, max_momentum=0.95)
@@ -496,33 +501,56 @@ def write_table(
 
 # %% ../nbs/95_bench.ipynb #8be2f314
 class OpCounter(TorchDispatchMode):
-    "Count aten operations and device-to-host synchronisations (while `on`)"
+    "Count aten operations, and the host synchronisations that would stall a GPU (while `on`)"
     SYNC = {'aten::_local_scalar_dense', 'aten::is_nonzero'}
     def __init__(self):
         super().__init__()
-        self.on, self.ops, self.syncs, self.names, self.sync_names = False, 0, 0, Counter(), Counter()
+        self.on, self.ops, self.syncs, self.names, self.sync_names, self._dev = False, 0, 0, Counter(), Counter(), {}
+
+    def mark(self, *tensors):
+        "Tensors that would live on the GPU: the model's parameters and buffers, the cached images and labels"
+        for t in tensors:
+            if isinstance(t, torch.Tensor): self._dev[id(t)] = weakref.ref(t, lambda r, i=id(t): self._dev.pop(i, None))
+
+    def on_device(self, t)->bool:
+        "`t` would be on the GPU: a marked tensor, a parameter, or computed from them"
+        if not isinstance(t, torch.Tensor): return False
+        r = self._dev.get(id(t))
+        return (r is not None and r() is t) or t.requires_grad
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        flat = pytree.tree_leaves((args, kwargs))
+        if any(self.on_device(a) for a in flat): self.mark(*pytree.tree_leaves(out))  # results of device tensors stay on the device
         if self.on:
             name = func._schema.name
             self.ops += 1; self.names[name] += 1
-            if name in self.SYNC: self.sync(name)
-        return func(*args, **(kwargs or {}))
+            if name in self.SYNC and any(self.on_device(a) for a in flat): self.sync(name)
+        return out
 
     def sync(self, what:str):
         if self.on: self.syncs += 1; self.sync_names[what] += 1
 
+class _MarkResults(TorchFunctionMode):
+    "Mark what torch functions compute from device tensors, as the objects the caller gets (fastai's tensor subclasses)"
+    def __init__(self, counter:OpCounter): super().__init__(); self.counter = counter
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if any(self.counter.on_device(a) for a in pytree.tree_leaves((args, kwargs))): self.counter.mark(*pytree.tree_leaves(out))
+        return out
+
 @contextlib.contextmanager
 def counting_host_copies(counter:OpCounter):
-    "Count `Tensor.cpu`, `.tolist` and `.numpy` as synchronisations of `counter` (on a CPU they dispatch no operation)"
+    "Count `Tensor.cpu`, `.tolist` and `.numpy` of device tensors as synchronisations (on a CPU they dispatch nothing)"
     saved = {n: getattr(torch.Tensor, n) for n in ('cpu', 'tolist', 'numpy')}
     def wrap(n, f):
         def g(self, *a, **k):
-            counter.sync(f'Tensor.{n}')
+            if counter.on_device(self): counter.sync(f'Tensor.{n}')
             return f(self, *a, **k)
         return g
     for n, f in saved.items(): setattr(torch.Tensor, n, wrap(n, f))
-    try: yield counter
+    try:
+        with _MarkResults(counter): yield counter
     finally:
         for n, f in saved.items(): setattr(torch.Tensor, n, f)
 
@@ -530,6 +558,9 @@ class CountWindow(Callback):
     "Turn an `OpCounter` on after training step `warm - 1` and off after step `warm + n - 1` (after every other callback)"
     order = 1000
     def __init__(self, counter:OpCounter, warm:int=2, n:int=4): self.counter, self.warm, self.n = counter, warm, n
+    def before_fit(self):
+        dl = self.dls.train
+        self.counter.mark(*self.model.parameters(), *self.model.buffers(), getattr(dl, 'images', None), getattr(dl, 'labels', None))
     def after_batch(self):
         if self.training and not hasattr(self.learn, 'lr_finder'): _toggle(self.counter, self.iter, self.warm, self.n)
 
@@ -551,7 +582,9 @@ def count_steps(
     for m in methods:
         c = OpCounter()
         with c, counting_host_copies(c):
-            if m == 'plain': plain_fit(case, table, bs=bs, aug=aug, step_hook=lambda i: _toggle(c, i, warm, n))
+            if m == 'plain':
+                c.mark(*[t for t in _DECODED.values()])  # the decoded images the loop gathers its batches from
+                plain_fit(case, table, bs=bs, aug=aug, step_hook=lambda i: _toggle(c, i, warm, n))
             elif m == 'fastai': fastai_fit(case, table, bs=bs, aug=aug, cbs=[CountWindow(c, warm, n)])
             else: kit_fit(case, table, bs=bs, aug=aug, cbs=[CountWindow(c, warm, n)])
         rows.append(dict(case=case.name, method=m, ops_per_step=c.ops / n, syncs_per_step=c.syncs / n,
@@ -562,7 +595,8 @@ def count_steps(
     return df
 
 # %% ../nbs/95_bench.ipynb #eb17a8a9
-PARTS = ('loop', 'cache', 'onnx')
+PARTS = ('loop', 'cache', 'onnx', 'steps')
+STEP_CASES = (BenchCase('simple_cnn', 32, batches=6, valid=16), BenchCase('resnet34', 64, batches=6, valid=16))
 
 def _parts(s:str)->list:
     parts = [x.strip() for x in s.split(',') if x.strip()]
@@ -602,6 +636,18 @@ def _bench_onnx_part(cases, quick, bs, reps, out, machine, command, log):
     write_table(s, out, 'bench_onnx', 'CPU inference: ONNX Runtime against PyTorch eager', machine, command)
     return s
 
+def _bench_steps_part(work, out, machine, command)->pd.DataFrame:
+    "Operations and host synchronisations per training step of the plain loop, fastai and the kit (`STEP_CASES`)"
+    t = bench_table(work, 6 * 8, 16)
+    s = pd.concat([count_steps(c, t, bs=8) for c in STEP_CASES], ignore_index=True)
+    write_table(s, out, 'bench_steps', 'Aten operations and host synchronisations per steady-state training step (counted on this machine)', machine, command)
+    return s
+
+def steps_line(s:pd.DataFrame)->str:
+    "The summary line of the steps part: the largest kit/plain ratio of operations and of kit synchronisations per step over the cases"
+    kit = s[s['method'] == 'kit']
+    return f"steps: kit/plain ops per step {kit['ops_ratio'].max():.2f}, kit syncs per step {kit['syncs_per_step'].max():.1f}"
+
 def run_bench(
     out:str|Path='benchmarks/results', # folder for bench_*.csv and bench_*.md
     parts:str='loop,cache,onnx',       # which benchmarks (`PARTS`)
@@ -619,7 +665,7 @@ def run_bench(
     command:str='',                    # the command line, written beside the tables
     log=print,                         # progress lines (None: silent)
 )->dict:
-    "Time the loops, the cache and ONNX Runtime; write the tables into `out`; return them by part"
+    "Time the loops, the cache and ONNX Runtime, count the operations per step; write the tables into `out`; return them by part"
     warnings.filterwarnings('ignore')
     todo, out = _parts(parts), Path(out)
     if threads: torch.set_num_threads(threads)
@@ -631,6 +677,7 @@ def run_bench(
         if 'loop' in todo: res['loop'] = _bench_loop_part(cs, ms, reps, bs, data, work, out, machine, command, log)
         if 'cache' in todo: res['cache'] = _bench_cache_part(_parts_list(cache_data), quick, bs, cache_epochs, cache_reps, work, out, machine, command, log)
         if 'onnx' in todo: res['onnx'] = _bench_onnx_part(cs, quick, bs, reps, out, machine, command, log)
+        if 'steps' in todo: res['steps'] = _bench_steps_part(work, out, machine, command)
     finally: shutil.rmtree(work, ignore_errors=True)
     for r in res.values(): print(_md(r))
     return res

@@ -377,11 +377,9 @@ def cmd_export(args)->int:
     print(f"written: {Path(info['path']).resolve()}")
     return 0
 
-_BENCH_PARTS = ('loop', 'cache', 'onnx')
-
 def _bench_args(p):
     p.add_argument('--out', default='benchmarks/results', help="folder for bench_*.csv, bench_*.md and bench_config.yaml")
-    p.add_argument('--parts', default=','.join(_BENCH_PARTS), help="which benchmarks: loop (plain/fastai/kit), cache (cache vs per-item PIL), onnx")
+    p.add_argument('--parts', default='loop,cache,onnx', help="which benchmarks: loop (plain/fastai/kit), cache (cache vs per-item PIL), onnx, steps (operations and host syncs per step)")
     p.add_argument('--cases', default=None, help="arch:size[:batches[:valid]], comma-separated (default: simple_cnn:32, resnet34:64, resnet34:128, efficientnet_b0:128)")
     p.add_argument('--methods', default='plain,fastai,kit', help="loops to compare: plain, fastai, kit, and the fastai variants of bench.LOOP_METHODS")
     p.add_argument('--reps', type=int, default=5, help="alternating rounds of every timing")
@@ -403,10 +401,11 @@ def bench_command(args)->str:
 
 def cmd_bench(args)->int:
     "Time the loops, the cache and ONNX Runtime; write the tables"
-    from image_classification.bench import run_bench
+    from image_classification.bench import run_bench, steps_line
     opts = {k: v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug', 'out') and not k.startswith('_')}
-    run_bench(args.out, command=bench_command(args), log=None if args.quiet else (lambda s: print(s, flush=True)), **opts)
+    res = run_bench(args.out, command=bench_command(args), log=None if args.quiet else (lambda s: print(s, flush=True)), **opts)
     print(f"written: {Path(args.out).resolve()}")
+    if 'steps' in res: print(steps_line(res['steps']))  # the last line, for scripts
     return 0
 
 # %% ../nbs/90_cli.ipynb #a6b71c41
@@ -478,3 +477,5 @@ def main(argv:list|None=None)->int:
         return 130
 
 def _entry(): sys.exit(main())
+
+if __name__ == '__main__': _entry()  # python -m image_classification.cli, where the console script is not installed

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from matplotlib.figure import Figure
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastai.callback.schedule import fit_one_cycle, lr_find  # noqa: F401 (patches Learner)
+from fastai.callback.schedule import ParamScheduler, SchedCos, lr_find  # noqa: F401 (lr_find patches Learner)
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
-from fastai.learner import Learner
+from fastai.learner import AvgSmoothLoss, Learner
 from fastai.torch_core import set_seed, to_detach
 from fastai.callback.progress import ProgressCallback
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
-from fastai.optimizer import SGD, Adam, OptimWrapper
+from fastai.optimizer import SGD, Adam, OptimWrapper, detuplify_pg, set_item_pg
 from fastcore.foundation import L
 from fastcore.basics import noop, patch
 from safetensors.torch import load_file, save_file
@@ -36,10 +36,11 @@ from .averaging import EMA, SWA, mix_callbacks
 from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run, write_status
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'make_opt_func', 'make_loss', 'make_metrics', 'class_weights',
-           'log_prior', 'LogitAdjusted', 'BnEval', 'logger_callbacks', 'make_learner', 'flatten_state',
-           'unflatten_state', 'save_checkpoint', 'load_checkpoint', 'RunTracker', 'plot_lr_find', 'find_lr',
-           'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
+__all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle',
+           'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'log_prior', 'LogitAdjusted', 'BnEval',
+           'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint',
+           'RunTracker', 'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'RunState',
+           'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -55,10 +56,66 @@ def plan_phases(cfg:TrainConfig)->list[dict]:
                                div=5.0 if pretrained or stage > 0 else 25.0))
     return [dict(p, phase=i) for i, p in enumerate(phases) if p['epochs'] > 0]
 
+# %% ../nbs/40_train.ipynb #736ba0de
+class TorchAdamW(OptimWrapper):
+    "torch's AdamW (fused, else foreach) behind fastai's Optimizer API: fastai's groups and schedules, no weight decay on norm/bias"
+    def __init__(self, params, lr:float=1e-3, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.01, **kwargs):
+        groups = [list(g) for g in params] if isinstance(list(params)[0], (list, L)) else [list(params)]
+        torch_groups, self.owner = [], []
+        for i, g in enumerate(groups):
+            for decay in (True, False):
+                ps = [p for p in g if (p.ndim > 1) == decay]
+                if ps: torch_groups.append(dict(params=ps, weight_decay=wd if decay else 0.)); self.owner.append(i)
+        self.decays = [pg['weight_decay'] > 0 for pg in torch_groups]
+        fused = all(p.device.type in ('cuda', 'cpu') for g in groups for p in g)
+        opt = torch.optim.AdamW(torch_groups, lr=lr, betas=(mom, sqr_mom), eps=eps, fused=fused or None, foreach=None if fused else True)
+        super().__init__(opt=opt)
+        self.n_groups = len(groups)
+
+    @property
+    def param_lists(self): return [[p for pg, o in zip(self.opt.param_groups, self.owner) if o == i for p in pg['params']] for i in range(self.n_groups)]
+
+    @property
+    def hypers(self):
+        first = [self.owner.index(i) for i in range(self.n_groups)]
+        return [{self.fwd_map.get(k, k): v for k, v in detuplify_pg(self.opt.param_groups[j]).items() if k != 'params'} for j in first]
+
+    def _set_hyper(self, k, v):
+        for pg, o, decay in zip(self.opt.param_groups, self.owner, self.decays):
+            if k == 'wd' and not decay: continue  # norm and bias: no weight decay
+            set_item_pg(pg, self.bwd_map[k], v[o])
+
+# %% ../nbs/40_train.ipynb #bba15277
+class DeviceSmoothLoss(AvgSmoothLoss):
+    "fastai's smoothed training loss (`AvgSmoothLoss`), kept on the device: no host synchronisation per batch"
+    def reset(self): self.count, self.val = 0, None
+    def accumulate(self, learn):
+        self.count += 1
+        loss = learn.loss.detach().mean().as_subclass(torch.Tensor)
+        self.val = torch.lerp(loss, torch.zeros_like(loss) if self.val is None else self.val, self.beta)
+    @property
+    def value(self): return torch.tensor(0.) if self.val is None else self.val / (1 - self.beta ** self.count)
+
+# %% ../nbs/40_train.ipynb #803c7d60
+def combined_cos(pct:float, start, middle, end):
+    "fastai's `combined_cos` (cosine from `start` to `middle` over `pct`, then to `end`), on Python floats and numpy arrays"
+    a, b = SchedCos(start, middle), SchedCos(middle, end)
+    return lambda pos: a(pos / pct) if pos < pct else b((pos - pct) / (1 - pct))
+
+def fit_one_cycle(learn:Learner, n_epoch:int, lr_max=None, div:float=25., div_final:float=1e5, pct_start:float=0.25,
+                  wd=None, moms=None, cbs=None, start_epoch:int=0):
+    "fastai's `Learner.fit_one_cycle`, with schedules that do no tensor operation per batch"
+    if learn.opt is None: learn.create_opt()
+    learn.opt.set_hyper('lr', learn.lr if lr_max is None else lr_max)
+    lr_max = np.array([h['lr'] for h in learn.opt.hypers])
+    scheds = {'lr': combined_cos(pct_start, lr_max/div, lr_max, lr_max/div_final),
+              'mom': combined_cos(pct_start, *(learn.moms if moms is None else moms))}
+    learn.fit(n_epoch, cbs=[ParamScheduler(scheds), *L(cbs)], wd=wd, start_epoch=start_epoch)
+
 # %% ../nbs/40_train.ipynb #177e2be0
 def make_opt_func(name:str):
     "fastai `opt_func` for an optimizer name"
-    return {'adamw': Adam, 'adam': partial(Adam, decouple_wd=False), 'sgd': partial(SGD, mom=0.9),
+    return {'adamw': TorchAdamW, 'adam': partial(Adam, decouple_wd=False), 'sgd': partial(SGD, mom=0.9),
             'adamax': partial(OptimWrapper, opt=torch.optim.Adamax)}[name]
 
 def make_loss(cfg:TrainConfig, weight=None):
@@ -142,6 +199,7 @@ def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     elif prec == 'fp16': learn.to_fp16()
     if cfg.channels_last or (cfg.channels_last is None and torch.device(dls.device).type == 'cuda'): learn.to_channelslast()
     for cb in logger_callbacks(cfg): learn.add_cb(cb)
+    learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta)
     return learn
 
 # %% ../nbs/40_train.ipynb #4b36eb4f
@@ -377,8 +435,8 @@ def fit_phase(self:RunState, ph:dict):
     start = self.progress['phase_epochs_done'] if ph['phase'] == self.progress['phase'] else 0
     swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
     stop = [BudgetStop(self.deadline)] if self.deadline else []
-    learn.fit_one_cycle(ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
-                        start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
+    fit_one_cycle(learn, ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
+                  start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
     if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
         self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/'best.safetensors'))
     self.blown = False

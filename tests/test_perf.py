@@ -1,5 +1,5 @@
 "Command-line tests of issue 8 (performance): `imgclf export` to ONNX, `imgclf predict --engine onnx`, `imgclf bench`."
-import warnings
+import re, warnings
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +68,33 @@ def test_bench_quick(tmp_path):
     assert yaml.safe_load((tmp_path/'bench_config.yaml').read_text())['quick'] is True
     code, out, err = imgclf('bench', '--parts', 'gpu', '--out', tmp_path)
     assert code == 2 and "unknown part 'gpu'" in err
+
+
+def test_bench_steps_targets(tmp_path):
+    "Issue 19's CPU gate: per steady-state training step the kit makes no host synchronisation and at most 1.10x the tuned plain loop's operations"
+    code, out, err = imgclf('bench', '--parts', 'steps', '--out', tmp_path/'b', '--quiet')
+    assert code == 0, out + err
+    last = out.strip().splitlines()[-1]
+    m = re.fullmatch(r'steps: kit/plain ops per step (\d+\.\d\d), kit syncs per step (\d+\.\d)', last)
+    assert m, last
+    assert float(m.group(2)) == 0 and float(m.group(1)) <= 1.10, last
+    steps = pd.read_csv(tmp_path/'b'/'bench_steps.csv')
+    assert set(steps['case']) == {'simple_cnn@32', 'resnet34@64'} and set(steps['method']) == {'plain', 'fastai', 'kit'}
+    assert (steps[steps.method == 'fastai']['syncs_per_step'] > 0).all()  # the counter does find fastai's per-batch syncs
+
+
+def test_gpu_script_runs_on_a_cpu(tmp_path):
+    "benchmarks/gpu.sh end to end on this machine (QUICK): without CUDA it skips the GPU rows and says so, and still counts steps, runs the demo and the default training"
+    import os, subprocess, sys
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, 'QUICK': '1', 'PYTHON': sys.executable}
+    r = subprocess.run(['bash', str(root/'benchmarks'/'gpu.sh'), '--out', str(tmp_path), '--no-benchmarks-md'], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    import torch
+    if not torch.cuda.is_available():
+        assert "no CUDA device: the loop benchmark's GPU rows are skipped" in r.stdout and not (tmp_path/'gpu_loop.csv').exists()
+        assert 'every GPU figure is still owed' in (tmp_path/'gpu_summary.md').read_text()
+    runs = pd.read_csv(tmp_path/'gpu_runs.csv')
+    assert runs['step'].str.startswith('imgclf demo').any() and runs['step'].str.startswith('imgclf train').any()
+    assert pd.read_csv(tmp_path/'gpu_steps.csv').query("method == 'kit'")['syncs_per_step'].max() == 0
+    assert r.stdout.strip().splitlines()[-1].startswith('steps: kit/plain ops per step')
