@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, get_args, get_origin
 
 import yaml
-from fastcore.imports import IN_IPYTHON
+from fastcore.imports import in_ipython
 
 from . import __version__
 from .core import UserError, atomic_write
@@ -479,4 +479,4 @@ def main(argv:list|None=None)->int:
 
 def _entry(): sys.exit(main())
 
-if __name__ == '__main__' and not IN_IPYTHON: _entry()  # python -m image_classification.cli, where the console script is not installed
+if __name__ == '__main__' and not in_ipython(): _entry()  # python -m image_classification.cli, where the console script is not installed
