@@ -342,10 +342,10 @@ def save_table(
     df:pd.DataFrame,   # the table
     folder:str|Path,   # where data.csv and data.json go
 )->Path:
-    "Write `data.csv` + `data.json` (root, classes, dtypes, ...) atomically; return the folder"
+    "Write `data.json` (root, classes, dtypes, ...) then `data.csv`, each atomically: a data.csv always has its data.json; return the folder"
     folder = Path(folder)
-    with atomic_path(folder/'data.csv') as tmp: df.to_csv(tmp, index=False)
     write_json(folder/'data.json', {**df.attrs, 'dtypes': {str(c): str(t) for c, t in df.dtypes.items()}})
+    with atomic_path(folder/'data.csv') as tmp: df.to_csv(tmp, index=False, errors='surrogateescape')  # file names that are not UTF-8 kept byte for byte
     return folder
 
 def load_table(
@@ -358,7 +358,7 @@ def load_table(
     meta = read_json(folder/'data.json')
     dtypes = meta.pop('dtypes', {})
     parse = {c: (t if t in _PARSED_DTYPES else 'str') for c, t in dtypes.items()}
-    df = pd.read_csv(folder/'data.csv', dtype=parse, keep_default_na=False, na_values=[''])
+    df = pd.read_csv(folder/'data.csv', dtype=parse, keep_default_na=False, na_values=[''], encoding_errors='surrogateescape')
     for c, t in dtypes.items():
         if t not in _PARSED_DTYPES: df[c] = df[c].astype(t)
     df.attrs = meta
