@@ -51,9 +51,10 @@ def _add_common(p:argparse.ArgumentParser):
     p.add_argument('--quiet', action='store_true', help="no progress bars (for logs)")
     p.add_argument('--debug', action='store_true', help="show the full traceback on errors")
 
-def _add_source(p:argparse.ArgumentParser, seed:bool=False):
+def _add_source(p:argparse.ArgumentParser, seed:bool=False, optional:bool=False):
     "The data options: a folder or CSV, its columns, and the split (`seed`: add --seed, for commands without training options)"
-    p.add_argument('source', help="a folder of class folders, a folder with train/ and valid/, or a CSV of path,label")
+    p.add_argument('source', nargs='?' if optional else None, help="a folder of class folders, a folder with train/ and valid/, or a CSV of path,label"
+                   + (" (with --resume: the run's own table by default)" if optional else ''))
     p.add_argument('--root', help="folder the CSV's paths are relative to (default: the CSV's folder)")
     p.add_argument('--path-col', help="CSV column holding image paths (default: path, image_path, file, ...)")
     p.add_argument('--label-col', help="CSV column holding labels (default: label, class_name, ...)")
@@ -142,11 +143,11 @@ def _validated(args, split=True):
 
 # %% ../nbs/90_cli.ipynb #77f06ba0
 def _train_args(p):
-    _add_source(p)
+    _add_source(p, optional=True)
     add_config_options(p)
-    p.add_argument('--out', default='runs/exp', help="experiment folder; each run gets a sub-folder")
+    p.add_argument('--out', default=None, help="experiment folder; each run gets a sub-folder (default: runs/exp; with --resume: the run's experiment)")
     p.add_argument('--name', default=None, help="run name (default: the architecture)")
-    p.add_argument('--resume', default=None, help="an interrupted run folder to finish")
+    p.add_argument('--resume', default=None, metavar='RUN', help="an interrupted run folder to finish, with its own recipe and table: `imgclf train --resume RUN` is enough")
     p.add_argument('--full', action='store_true', help="retrain on train+valid (the run has no validation score)")
 
 def _print_metrics(run):
@@ -159,15 +160,36 @@ def cmd_train(args)->int:
     "Train one run"
     from image_classification.recipe import print_recipe
     from image_classification.train import train
-    cfg = config_from_args(args)
-    _check_names(cfg)
-    table = _validated(args)
+    if args.resume: cfg, table = _resume_args(args)
+    elif not args.source: raise UserError("give the training data (a folder or a CSV), or --resume RUN to finish an interrupted run")
+    else:
+        cfg, args.out = config_from_args(args), args.out or 'runs/exp'
+        _check_names(cfg)
+        table = _validated(args)
     run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)
     rec = run.meta.get('recipe')
     if rec and args.quiet: print_recipe(rec['reasons'])  # without --quiet, train printed it before training
     print(f"run: {run.folder}")
     _print_metrics(run)
     return 0
+
+# %% ../nbs/90_cli.ipynb #e917fecf
+def _resume_args(args)->tuple:
+    "(recipe, table) of `train --resume RUN`; sets `args.out` to the run's experiment unless given"
+    from image_classification.data import load_table
+    folder = Path(args.resume)
+    if not folder.is_dir(): raise UserError(f"no run folder {folder} to resume")
+    args.out = args.out or str(folder.parent)
+    cfg, saved = config_from_args(args), folder/'config.yaml'
+    if saved.is_file():
+        run_cfg = TrainConfig.load(saved)
+        given = {o['name'] for o in option_fields() if getattr(args, o['name'], None) is not None}
+        differ = [f"--{k.replace('_', '-')} {getattr(cfg, k)} (the run's: {getattr(run_cfg, k)})" for k in sorted(given) if getattr(cfg, k) != getattr(run_cfg, k)]
+        if differ: raise UserError(f"--resume finishes {folder} with its own recipe ({saved}), and these options differ from it: {'; '.join(differ)}. Leave them out, or start a new run")
+    elif not args.source: raise UserError(f"{folder} was interrupted before it saved its recipe (config.yaml): give the source and options again with --resume, or start a new run")
+    if args.source: return cfg, _validated(args)
+    if not (folder.parent/'data.csv').is_file(): raise UserError(f"{folder.parent} has no saved table (data.csv): give the source again with --resume {folder}")
+    return cfg, load_table(folder.parent)
 
 # %% ../nbs/90_cli.ipynb #bf0a10c3
 def _kfold_args(p):

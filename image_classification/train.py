@@ -209,7 +209,7 @@ def load_checkpoint(
         learn.opt.load_state_dict(unflatten_state(json.loads(meta['optimizer']), opt_t))
     return progress, (json.loads(meta.get('loop') or '{}'), _unprefixed(tensors, 'loop.'))
 
-# %% ../nbs/40_train.ipynb #c5439537
+# %% ../nbs/40_train.ipynb #95b10b54
 def _py_state(r)->list:
     v, keys, gauss = r.getstate()
     return [v, list(keys), gauss]
@@ -463,7 +463,7 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p, self.loop_state())
 
-# %% ../nbs/40_train.ipynb #1fecb518
+# %% ../nbs/40_train.ipynb #1790bfc6
 @patch
 def _save_best(self:RunState, probs=None):
     "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
