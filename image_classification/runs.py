@@ -21,7 +21,7 @@ from torch import nn
 import safetensors.torch as st
 
 from . import __version__
-from .core import UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
+from .core import BadFileError, UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
 from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle
 from .config import migrate
 
@@ -194,7 +194,12 @@ def verify_weights(folder:str|Path, meta:dict)->Path:
 def load_probs(folder:str|Path, name:str|None=None)->np.ndarray|None:
     "A run's saved probabilities: `name`.npy, or by default valid_probs.npy, else oof_probs.npy"
     for n in ([name] if name else ['valid_probs', 'oof_probs']):
-        if (Path(folder)/f'{n}.npy').is_file(): return np.load(Path(folder)/f'{n}.npy', allow_pickle=False)
+        path = Path(folder)/f'{n}.npy'
+        if not path.is_file(): continue
+        try: return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:  # an object array (a pickle inside), a cut-short or foreign file
+            raise BadFileError(f"{path} cannot be read as a plain array ({' '.join(str(e).split())[:120]}); "
+                               "probabilities are saved without Python objects: remove the file or save the run again") from None
     return None
 
 # %% ../nbs/41_runs.ipynb #25d6e4da
@@ -233,6 +238,10 @@ def load_run(
         else: model.load_state_dict(load_state_dict_file(path, str(device)), strict=True)
     except RuntimeError as e:
         raise UserError(f"{path} does not fit the model built for arch {meta.get('arch')!r}: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # safetensors' own error: not a safetensors file (a pickle under that name?), or cut short
+        if type(e).__name__ != 'SafetensorError': raise
+        raise BadFileError(f"{path} is not a readable safetensors file ({' '.join(str(e).split())[:120]}): it is damaged, or another "
+                           "format under that name (a pickle is never loaded); save the run again") from None
     history = pd.read_csv(folder/'history.csv') if (folder/'history.csv').is_file() else None
     return Run(folder, model.eval(), meta, history, load_probs(folder))
 
@@ -266,7 +275,7 @@ def run_status(folder:str|Path)->str|None:
         return d.get('status')
     return read_json(folder/'model.json').get('status') if (folder/'model.json').is_file() else None
 
-# %% ../nbs/41_runs.ipynb #6cdc45cd
+# %% ../nbs/41_runs.ipynb #3ab50f5c
 def _is_tmp(name:str)->bool: return name.startswith('.') and (name.endswith('.tmp') or name.startswith('.tmp'))
 
 def remove_stale_tmp(

@@ -28,10 +28,10 @@ from fastcore.basics import noop, patch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .core import UserError, atomic_path, atomic_write, read_json, scores, write_json
+from .core import UserError, WriteError, atomic_path, atomic_write, read_json, scores, write_json
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
-from .models import arch_info, create_arch, load_state_dict_file, split_params
+from .models import arch_info, check_sizes, create_arch, load_state_dict_file, split_params
 from .config import TrainConfig
 from .recipe import complete_config, resolve_pretrained
 from .averaging import EMA, SWA, mix_callbacks
@@ -209,7 +209,7 @@ def load_checkpoint(
         learn.opt.load_state_dict(unflatten_state(json.loads(meta['optimizer']), opt_t))
     return progress, (json.loads(meta.get('loop') or '{}'), _unprefixed(tensors, 'loop.'))
 
-# %% ../nbs/40_train.ipynb #95b10b54
+# %% ../nbs/40_train.ipynb #2fa68f7e
 def _py_state(r)->list:
     v, keys, gauss = r.getstate()
     return [v, list(keys), gauss]
@@ -318,6 +318,7 @@ def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
     if not full: experiment_table(table, out)
     if resume: return _resumed(cfg, table, Path(resume), quiet)
     cfg = complete_config(cfg, table, quiet=quiet)
+    check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
     folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
     cfg.save(folder/'config.yaml')
     return cfg, table, folder, _fresh_progress()
@@ -376,7 +377,9 @@ def train(
         return state.finish()
     except BaseException as e:
         try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
-        except OSError: pass  # a full or read-only disk: the error that stopped the run is the one to report
+        except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
+        if isinstance(e, WriteError) and (folder/'checkpoint'/'progress.json').is_file():
+            raise WriteError(f"{e}. The run keeps its last checkpoint: resume {folder} once that is fixed") from None
         raise
 
 # %% ../nbs/40_train.ipynb #7399a950
@@ -463,7 +466,7 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p, self.loop_state())
 
-# %% ../nbs/40_train.ipynb #1790bfc6
+# %% ../nbs/40_train.ipynb #070a2047
 @patch
 def _save_best(self:RunState, probs=None):
     "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
