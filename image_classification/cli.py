@@ -123,9 +123,10 @@ def config_from_args(
 
 def _check_names(cfg:TrainConfig):
     "Fail on an unknown architecture or augmentation preset before any image is decoded"
-    from image_classification.models import arch_info, check_sizes
+    from image_classification.models import arch_info, check_sizes, create_arch
     from image_classification.augment import aug_preset
     if cfg.arch is not None: arch_info(cfg.arch); check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
+    if cfg.arch is not None and cfg.arch_kwargs: create_arch(cfg.arch, 2, pretrained=False, n_in=cfg.channels or 3, **cfg.arch_kwargs)  # options it takes?
     if isinstance(cfg.aug, str): aug_preset(cfg.aug)
 
 # %% ../nbs/90_cli.ipynb #9013a8cf
@@ -195,7 +196,7 @@ def cmd_train(args)->int:
     _print_metrics(run)
     return 0
 
-# %% ../nbs/90_cli.ipynb #4b934ee2
+# %% ../nbs/90_cli.ipynb #b782b76b
 def _resume_args(args)->tuple:
     "(recipe, table) of `train --resume RUN`; sets `args.out` to the run's experiment unless given"
     from image_classification.data import load_table

@@ -21,7 +21,7 @@ class UserError(Exception):
     "An error caused by the user's input: shown as one line, exit status 2"
     exit_code = 2
 
-# %% ../nbs/00_core.ipynb #dbf90dd6
+# %% ../nbs/00_core.ipynb #4ed59b81
 class WriteError(UserError):
     "A file that could not be written (full disk, read-only folder, no permission); nothing was left half-written"
 
@@ -33,10 +33,10 @@ _WRITE_HINTS = {errno.ENOSPC: 'free some space, or write elsewhere', errno.EDQUO
                 errno.EACCES: 'you may not write there: write elsewhere or change its permissions', errno.EPERM: 'you may not write there: write elsewhere'}
 
 def _errno_of(e:BaseException)->int|None:
-    "The errno of an I/O failure: `OSError.errno`, or the `code: N` of a safetensors `IoError`"
+    "The errno of an I/O failure: `OSError.errno`, or the `os error N` (`code: N`) in a safetensors error"
     if isinstance(e, OSError): return e.errno
-    m = re.search(r'IoError\(Os \{ code: (\d+)', str(e))
-    return int(m.group(1)) if m else None
+    m = re.search(r'\(os error (\d+)\)|IoError\(Os \{ code: (\d+)', str(e))
+    return int(m.group(1) or m.group(2)) if m else None
 
 def write_error(
     path:str|Path,       # the file being written
@@ -80,7 +80,7 @@ def check_writable(
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
         os.close(fd); os.unlink(tmp)
-    except OSError as e: raise (write_error(path, e) or e) from None
+    except OSError as e: raise (write_error(path, e) or WriteError(f"cannot write {path}: {e.strerror or e} ({e.filename})")) from None
     return path
 
 # %% ../nbs/00_core.ipynb #5b0b1375

