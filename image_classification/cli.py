@@ -196,7 +196,7 @@ def cmd_train(args)->int:
     _print_metrics(run)
     return 0
 
-# %% ../nbs/90_cli.ipynb #b782b76b
+# %% ../nbs/90_cli.ipynb #bdc059bd
 def _resume_args(args)->tuple:
     "(recipe, table) of `train --resume RUN`; sets `args.out` to the run's experiment unless given"
     from image_classification.data import load_table

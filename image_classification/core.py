@@ -21,7 +21,7 @@ class UserError(Exception):
     "An error caused by the user's input: shown as one line, exit status 2"
     exit_code = 2
 
-# %% ../nbs/00_core.ipynb #4ed59b81
+# %% ../nbs/00_core.ipynb #b9423cf1
 class WriteError(UserError):
     "A file that could not be written (full disk, read-only folder, no permission); nothing was left half-written"
 

@@ -468,7 +468,7 @@ def image_cls(channels:int=3)->type:
     if channels not in (1, 3): raise UserError(f"channels must be 1 or 3, not {channels}")
     return PILImageGray if channels == 1 else PILImageRGB
 
-# %% ../nbs/10_data.ipynb #f000823e
+# %% ../nbs/10_data.ipynb #83212076
 def _not_utf8(s:str)->bool:
     try: s.encode('utf-8'); return False
     except UnicodeEncodeError: return True
@@ -605,7 +605,7 @@ def _leak_problems(df:pd.DataFrame, shas:list, add):
                 add('leak', i, None, f"identical bytes to {', '.join(shown_path(paths[j]) for j in first)} ({side} {s0}), "
                     f"but this one is {side} {sides[i]}", other=paths[first[0]])
 
-# %% ../nbs/10_data.ipynb #2971619f
+# %% ../nbs/10_data.ipynb #2c244f26
 def _duplicate_problems(df:pd.DataFrame, add, where):
     "duplicate_row: a path listed more than once (it would count twice, or sit on both sides of the split)"
     first = {}

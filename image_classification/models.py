@@ -468,7 +468,7 @@ def _register_lite0()->ArchInfo:
 
 _register_lite0()
 
-# %% ../nbs/30_models.ipynb #89f049ed
+# %% ../nbs/30_models.ipynb #6f581388
 def check_sizes(
     name:str,              # an architecture name
     sizes:list|None,       # the image sizes a run will use (None: not chosen yet)

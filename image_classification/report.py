@@ -68,7 +68,7 @@ def render_markdown(blocks:list)->str:
         elif b.kind == 'pre': out.append(f'{_fence(b.content)}\n{b.content}\n{_fence(b.content)}')
         elif b.kind == 'img':
             cap = _md_text(b.caption).replace('[', '\\[').replace(']', '\\]')
-            out.append(f'![{cap}](<{Path(b.content).as_posix()}>)' + (f'\n\n*{_md_text(b.caption)}*' if b.caption else ''))
+            out.append(f'![{cap}]({Path(b.content).as_posix()})' + (f'\n\n*{_md_text(b.caption)}*' if b.caption else ''))
         elif b.kind == 'table':
             head, *rows = table_cells(b.content)
             lines = ['| ' + ' | '.join(map(_md_cell, head)) + ' |', '|' + '---|'*len(head)]

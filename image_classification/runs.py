@@ -275,7 +275,7 @@ def run_status(folder:str|Path)->str|None:
         return d.get('status')
     return read_json(folder/'model.json').get('status') if (folder/'model.json').is_file() else None
 
-# %% ../nbs/41_runs.ipynb #9d2e44b1
+# %% ../nbs/41_runs.ipynb #b373cde9
 def _is_tmp(name:str)->bool: return name.startswith('.') and (name.endswith('.tmp') or name.startswith('.tmp'))
 
 def remove_stale_tmp(

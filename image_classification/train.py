@@ -209,7 +209,7 @@ def load_checkpoint(
         learn.opt.load_state_dict(unflatten_state(json.loads(meta['optimizer']), opt_t))
     return progress, (json.loads(meta.get('loop') or '{}'), _unprefixed(tensors, 'loop.'))
 
-# %% ../nbs/40_train.ipynb #0481e203
+# %% ../nbs/40_train.ipynb #7741e4b0
 def _py_state(r)->list:
     v, keys, gauss = r.getstate()
     return [v, list(keys), gauss]
@@ -467,7 +467,7 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p, self.loop_state())
 
-# %% ../nbs/40_train.ipynb #b5239324
+# %% ../nbs/40_train.ipynb #3c18ae61
 @patch
 def _save_best(self:RunState, probs=None):
     "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
