@@ -129,8 +129,12 @@ def test_kill_mid_epoch_resumes_to_the_same_run(setup, fit, epoch):
     tmp, table, refs = setup
     out = tmp/f'mid{fit}{epoch}'
     assert _in_child(lambda: _train(table, out, callbacks=[KillAt(fit, epoch, 1)])) == -signal.SIGKILL
+    ck = _run_folder(out)/'checkpoint'/'progress.json'
+    before = json.loads(ck.read_text())['seconds'] if ck.exists() else 0.
     assert _in_child(lambda: _finish(table, out)) == 0
     assert_same_run(refs['ref'][0], _run_folder(out))
+    meta = json.loads((_run_folder(out)/'model.json').read_text())
+    assert meta['seconds'] > before, (meta['seconds'], before)  # the time trained before the kill counts
 
 
 @pytest.mark.slow
