@@ -14,7 +14,7 @@ import yaml
 from fastcore.imports import in_ipython
 
 from . import __version__
-from .core import UserError, atomic_write
+from .core import UserError, atomic_write, write_error
 from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
 
 # %% auto #0
@@ -52,9 +52,10 @@ def _add_common(p:argparse.ArgumentParser):
     p.add_argument('--quiet', action='store_true', help="no progress bars (for logs)")
     p.add_argument('--debug', action='store_true', help="show the full traceback on errors")
 
-def _add_source(p:argparse.ArgumentParser, seed:bool=False):
+def _add_source(p:argparse.ArgumentParser, seed:bool=False, optional:bool=False):
     "The data options: a folder or CSV, its columns, and the split (`seed`: add --seed, for commands without training options)"
-    p.add_argument('source', help="a folder of class folders, a folder with train/ and valid/, or a CSV of path,label")
+    p.add_argument('source', nargs='?' if optional else None, help="a folder of class folders, a folder with train/ and valid/, or a CSV of path,label"
+                   + (" (with --resume: the run's own table by default)" if optional else ''))
     p.add_argument('--root', help="folder the CSV's paths are relative to (default: the CSV's folder)")
     p.add_argument('--path-col', help="CSV column holding image paths (default: path, image_path, file, ...)")
     p.add_argument('--label-col', help="CSV column holding labels (default: label, class_name, ...)")
@@ -63,6 +64,10 @@ def _add_source(p:argparse.ArgumentParser, seed:bool=False):
     p.add_argument('--valid-pct', type=float, default=0.2, help="fraction of rows for validation")
     if seed: p.add_argument('--seed', type=int, default=42, help="seed of the split")
     p.add_argument('--split-seed', type=int, default=None, help="seed of the split (or k-fold folds) alone: runs with other training seeds share one split and one experiment folder")
+    _add_max_pixels(p)
+
+def _add_max_pixels(p:argparse.ArgumentParser):
+    p.add_argument('--max-pixels', type=int, default=None, help="refuse images with more pixels than this as decompression bombs (default: PIL's 89,478,485); raise it for honest very large images")
 
 def _split_seed(args)->int:
     if getattr(args, 'split_seed', None) is not None: return args.split_seed
@@ -73,11 +78,19 @@ def _bars(args)->bool:
     return not args.quiet and sys.stdout.isatty()
 
 def _read_source(args, split=True):
-    from image_classification.data import read_table, split_table
+    from image_classification.data import read_table, set_max_pixels, split_table
+    set_max_pixels(getattr(args, 'max_pixels', None))  # for validation and the loaders alike
     table = read_table(args.source, root=args.root, path_col=args.path_col, label_col=args.label_col)
     if not split or args.split == 'none': return table
     method = 'column' if 'split' in table and args.split != 'group' else args.split
     return split_table(table, method=method, valid_pct=args.valid_pct, seed=_split_seed(args))
+
+def _split_or_report(args, split=True)->tuple:
+    "(table, split error): a split that fails (a one-image class, a blank label) still lets `validate` report every other problem"
+    try: return _read_source(args, split=split), None
+    except UserError as e:
+        if not split: raise
+        return _read_source(args, split=False), e  # a source that cannot be read fails here again, with its own error
 
 # %% ../nbs/90_cli.ipynb #bb1033f6
 def _argparse_kwargs(o:dict)->dict:
@@ -111,9 +124,10 @@ def config_from_args(
 
 def _check_names(cfg:TrainConfig):
     "Fail on an unknown architecture or augmentation preset before any image is decoded"
-    from image_classification.models import arch_info
+    from image_classification.models import arch_info, check_sizes, create_arch
     from image_classification.augment import aug_preset
-    if cfg.arch is not None: arch_info(cfg.arch)
+    if cfg.arch is not None: arch_info(cfg.arch); check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
+    if cfg.arch is not None and cfg.arch_kwargs: create_arch(cfg.arch, 2, pretrained=False, n_in=cfg.channels or 3, **cfg.arch_kwargs)  # options it takes?
     if isinstance(cfg.aug, str): aug_preset(cfg.aug)
 
 # %% ../nbs/90_cli.ipynb #9013a8cf
@@ -125,34 +139,43 @@ def _validate_args(p):
 
 def cmd_validate(args)->int:
     "Check a dataset before training"
-    from image_classification.data import read_table, validate
-    if args.test: table = read_table(args.source, root=args.root, path_col=args.path_col, test=True)
-    else: table = _read_source(args, split=True)
+    from image_classification.data import read_table, set_max_pixels, validate
+    set_max_pixels(args.max_pixels)
+    if args.test: table, err = read_table(args.source, root=args.root, path_col=args.path_col, test=True), None
+    else: table, err = _split_or_report(args)
     report = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers)
     print(report.format())
+    if err is not None and report.ok: raise err
     if (b := report.balance()) and not args.test:
         from image_classification.recipe import imbalance_remedy
         cw, why = imbalance_remedy(b[0], args.metric)
         print(f"with no --class-weights, train chooses: {why or 'no reweighting (the classes are balanced enough)'}")
     return 0 if report.ok else 2
 
+def _note_interrupted(exp):
+    "Say on stderr which runs of experiment folder `exp` were interrupted (killed, or stopped by an error) and how to finish them"
+    from image_classification.runs import interrupted_runs
+    for run in (interrupted_runs(exp) if exp and Path(exp).is_dir() else []):
+        print(f"note: run {run} was interrupted (not finished, not in results.csv): finish it with imgclf train --resume {run}", file=sys.stderr)
+
 def _validated(args, split=True):
     "The source's table, after `validate` (its report printed and exit status 2 when it is not usable)"
     from image_classification.data import validate
-    table = _read_source(args, split=split)
+    table, err = _split_or_report(args, split=split)
     report = validate(table, stratify=split and args.split == 'stratified', progress=_bars(args))
     if not report.ok:
         print(report.format())
         raise SystemExit(2)
+    if err is not None: raise err
     return table
 
 # %% ../nbs/90_cli.ipynb #77f06ba0
 def _train_args(p):
-    _add_source(p)
+    _add_source(p, optional=True)
     add_config_options(p)
-    p.add_argument('--out', default='runs/exp', help="experiment folder; each run gets a sub-folder")
+    p.add_argument('--out', default=None, help="experiment folder; each run gets a sub-folder (default: runs/exp; with --resume: the run's experiment)")
     p.add_argument('--name', default=None, help="run name (default: the architecture)")
-    p.add_argument('--resume', default=None, help="an interrupted run folder to finish")
+    p.add_argument('--resume', default=None, metavar='RUN', help="an interrupted run folder to finish, with its own recipe and table: `imgclf train --resume RUN` is enough")
     p.add_argument('--full', action='store_true', help="retrain on train+valid (the run has no validation score)")
 
 def _print_metrics(run):
@@ -164,13 +187,35 @@ def _print_metrics(run):
 def cmd_train(args)->int:
     "Train one run"
     from image_classification.train import train
-    cfg = config_from_args(args)
-    _check_names(cfg)
-    table = _validated(args)
+    if args.resume: cfg, table = _resume_args(args)
+    elif not args.source: raise UserError("give the training data (a folder or a CSV), or --resume RUN to finish an interrupted run")
+    else:
+        cfg, args.out = config_from_args(args), args.out or 'runs/exp'
+        _check_names(cfg)
+        _note_interrupted(args.out)
+        table = _validated(args)
     run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)  # prints the recipe it chose first
     print(f"run: {run.folder}")
     _print_metrics(run)
     return 0
+
+# %% ../nbs/90_cli.ipynb #bdc059bd
+def _resume_args(args)->tuple:
+    "(recipe, table) of `train --resume RUN`; sets `args.out` to the run's experiment unless given"
+    from image_classification.data import load_table
+    folder = Path(args.resume)
+    if not folder.is_dir(): raise UserError(f"no run folder {folder} to resume")
+    args.out = args.out or str(folder.parent)
+    cfg, saved = config_from_args(args), folder/'config.yaml'
+    if saved.is_file():
+        run_cfg = TrainConfig.load(saved)
+        given = {o['name'] for o in option_fields() if getattr(args, o['name'], None) is not None}
+        differ = [f"--{k.replace('_', '-')} {getattr(cfg, k)} (the run's: {getattr(run_cfg, k)})" for k in sorted(given) if getattr(cfg, k) != getattr(run_cfg, k)]
+        if differ: raise UserError(f"--resume finishes {folder} with its own recipe ({saved}), and these options differ from it: {'; '.join(differ)}. Leave them out, or start a new run")
+    elif not args.source: raise UserError(f"{folder} was interrupted before it saved its recipe (config.yaml): give the source and options again with --resume, or start a new run")
+    if args.source: return cfg, _validated(args)
+    if not (folder.parent/'data.csv').is_file(): raise UserError(f"{folder.parent} has no saved table (data.csv): give the source again with --resume {folder}")
+    return cfg, load_table(folder.parent)
 
 # %% ../nbs/90_cli.ipynb #bf0a10c3
 def _kfold_args(p):
@@ -201,15 +246,21 @@ def _predict_args(p):
     p.add_argument('--vote', choices=['mean', 'hard'], default=None, help="how several members (k-fold models, runs) combine (default: the ensemble's method, else mean)")
     p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU: faster, same probabilities within 1e-4; no TTA)")
     p.add_argument('--recheck', default=None, help="a folder written by `imgclf recheck`: its specialists decide between their pair's classes wherever the prediction falls in the pair")
+    p.add_argument('--skip-bad', action='store_true', help="predict the usable images and write the others with an empty label and an error column (default: refuse, naming every unusable image, before any inference)")
+    _add_max_pixels(p)
 
 def cmd_predict(args)->int:
     "Predict a test set; write a submission CSV"
+    from image_classification.data import set_max_pixels
     from image_classification.inference import read_test_table
     from image_classification.predict import predict
-    test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True)
+    set_max_pixels(args.max_pixels)
+    _note_interrupted(args.source)
+    test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True, check_files=False)
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
-                 recheck=args.recheck, tta_aug=args.tta_aug)
-    print(f"{len(df)} predictions written to {Path(args.out).resolve()}")
+                 recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad)
+    skipped = df.attrs.get('skipped')
+    print(f"{len(df)} predictions written to {Path(args.out).resolve()}" + (f" ({skipped} unusable images with an empty label: see the error column)" if skipped else ''))
     if df.attrs.get('accuracy') is not None: print(f"accuracy on the test labels: {df.attrs['accuracy']:.4f}")
     return 0
 
@@ -227,6 +278,7 @@ def _ensemble_args(p):
 def cmd_ensemble(args)->int:
     "Ensemble an experiment's runs, scored honestly; write ensemble.json and ensemble.csv"
     from image_classification.ensemble import ensemble_experiment
+    _note_interrupted(args.exp)
     res = ensemble_experiment(args.exp, args.method, threshold=args.threshold, n_splits=args.folds, seed=args.seed, runs=args.runs, metric=args.metric)
     print(res.format())
     print(f"written: {(Path(args.exp)/'ensemble.json').resolve()} and ensemble.csv")
@@ -257,6 +309,7 @@ def _report_args(p):
 def cmd_report(args)->int:
     "Write REPORT.md and a self-contained report.html"
     from image_classification.report import write_report
+    _note_interrupted(args.exp)
     md = write_report(args.exp, out=args.out, ood=args.ood, ood_name=args.ood_name)
     print(f"written: {Path(md).resolve()} and {(Path(md).parent/'report.html').resolve()}")
     return 0
@@ -472,6 +525,10 @@ def main(argv:list|None=None)->int:
     except UserError as e:
         if debug: traceback.print_exc()
         print(f"imgclf {name}: error: {e}", file=sys.stderr)
+        return UserError.exit_code
+    except OSError as e:  # the machine's files and disks (a write fault not met by atomic_path, a folder it cannot make)
+        if debug: traceback.print_exc()
+        print(f"imgclf {name}: error: {write_error(e.filename or '?', e) or (f'{e.filename}: ' if e.filename else '') + (e.strerror or str(e))}", file=sys.stderr)
         return UserError.exit_code
     except KeyboardInterrupt:
         print(f"imgclf {name}: interrupted", file=sys.stderr)

@@ -6,38 +6,82 @@ Docs: https://image-classification.github.io/image_classification/core.html.md""
 
 # %% ../nbs/00_core.ipynb #6a861fca
 from __future__ import annotations
-import hashlib, json, os, tempfile, time
+import errno, hashlib, json, os, re, tempfile, time
 import numpy as np
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['METRICS', 'UserError', 'atomic_path', 'atomic_write', 'write_json', 'read_json', 'sha256_file', 'cpu_count',
-           'other_load', 'choose_threads', 'default_num_workers', 'parse_duration', 'accuracy', 'balanced_accuracy',
-           'macro_f1', 'scores']
+__all__ = ['METRICS', 'UserError', 'WriteError', 'BadFileError', 'write_error', 'atomic_path', 'check_writable', 'atomic_write',
+           'write_json', 'read_json', 'sha256_file', 'cpu_count', 'other_load', 'choose_threads', 'default_num_workers',
+           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores']
 
 # %% ../nbs/00_core.ipynb #aee3fe74
 class UserError(Exception):
     "An error caused by the user's input: shown as one line, exit status 2"
     exit_code = 2
 
+# %% ../nbs/00_core.ipynb #b9423cf1
+class WriteError(UserError):
+    "A file that could not be written (full disk, read-only folder, no permission); nothing was left half-written"
+
+class BadFileError(UserError, ValueError):
+    "A file that exists but cannot be read as what it should be (cut short, edited, another format)"
+
+_WRITE_HINTS = {errno.ENOSPC: 'free some space, or write elsewhere', errno.EDQUOT: 'your disk quota is used up: free some space',
+                errno.EROFS: 'the folder is on a read-only file system: write elsewhere', errno.EFBIG: 'the file system takes no file this large',
+                errno.EACCES: 'you may not write there: write elsewhere or change its permissions', errno.EPERM: 'you may not write there: write elsewhere'}
+
+def _errno_of(e:BaseException)->int|None:
+    "The errno of an I/O failure: `OSError.errno`, or the `os error N` (`code: N`) in a safetensors error"
+    if isinstance(e, OSError): return e.errno
+    m = re.search(r'\(os error (\d+)\)|IoError\(Os \{ code: (\d+)', str(e))
+    return int(m.group(1) or m.group(2)) if m else None
+
+def write_error(
+    path:str|Path,       # the file being written
+    e:BaseException,     # what writing it raised
+)->WriteError|None:
+    "The `WriteError` for `e` when it is a write fault of the machine (disk full, read-only, permission); else None"
+    n = _errno_of(e)
+    if n not in _WRITE_HINTS and n != errno.EIO: return None
+    return WriteError(f"cannot write {path}: {os.strerror(n)} ({_WRITE_HINTS.get(n, 'the disk failed')})")
+
 # %% ../nbs/00_core.ipynb #f458e138
 @contextmanager
 def atomic_path(
     path:str|Path, # final location of the file
 ):
-    "Yield a temporary path next to `path`; move it onto `path` only if the block succeeds"
+    "Yield a temporary path next to `path`; move it onto `path` only if the block succeeds (a machine fault: `WriteError`)"
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    except OSError as e: raise (write_error(path, e) or e) from None
     os.close(fd)
     try:
         yield Path(tmp)
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions of a new file
         os.replace(tmp, path)
+    except Exception as e:
+        if (err := write_error(path, e)) is None: raise
+        raise err from e
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
+
+def check_writable(
+    path:str|Path, # a file to be written later
+)->Path:
+    "Fail now with a `WriteError` (or a `UserError` for a folder) when `path` could not be written: before the work, not after"
+    path = Path(path)
+    if path.is_dir(): raise UserError(f"{path} is a folder: name the file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+        os.close(fd); os.unlink(tmp)
+    except OSError as e: raise (write_error(path, e) or WriteError(f"cannot write {path}: {e.strerror or e} ({e.filename})")) from None
+    return path
 
 # %% ../nbs/00_core.ipynb #5b0b1375
 def atomic_write(
@@ -56,8 +100,11 @@ def write_json(path:str|Path, obj)->Path:
     return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n')
 
 def read_json(path:str|Path):
-    "Read a JSON file"
-    return json.loads(Path(path).read_text(encoding='utf-8'))
+    "Read a JSON file; one that is not valid JSON is a `BadFileError` naming it"
+    try: return json.loads(Path(path).read_text(encoding='utf-8'))
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+        raise BadFileError(f"{path} is not valid JSON ({' '.join(str(e).split())[:120]}): its write was cut short or it was edited; "
+                           "restore it, or remove what holds it") from None
 
 # %% ../nbs/00_core.ipynb #0891f5d7
 def sha256_file(path:str|Path, chunk:int=1<<20)->str:

@@ -24,7 +24,7 @@ from .core import UserError, atomic_path, read_json, write_json
 __all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'natural_key', 'is_image_file', 'image_files', 'classes_of',
            'abs_paths', 'read_table', 'split_table', 'fold_ids', 'add_folds', 'fold_split', 'save_table', 'load_table',
            'same_rows', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB', 'PILImageGray', 'image_cls',
-           'ValidationReport', 'validate', 'validate_source']
+           'shown_path', 'set_max_pixels', 'ValidationReport', 'validate', 'validate_source']
 
 # %% ../nbs/10_data.ipynb #602a0b15
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -237,7 +237,10 @@ def _read_csv(file:Path, root=None, **cols)->pd.DataFrame:
 # %% ../nbs/10_data.ipynb #6dae9aaf
 def _labels(df:pd.DataFrame, why:str)->np.ndarray:
     "Labels as an array (blank labels as ''), or a user error if the table has none"
-    if 'label' not in df: raise UserError(f"{why} needs labels but the table has no label column")
+    if 'label' not in df:
+        cols = ', '.join(str(c) for c in df.columns if c not in ('path', 'csv_line')) or 'none but the paths'
+        raise UserError(f"{why} needs labels but the table has no label column (other columns: {cols}); name it one of "
+                        f"{', '.join(LABEL_COLS)}, or pass label_col (--label-col)")
     return df['label'].fillna('').astype('str').to_numpy()
 
 def _groups(df:pd.DataFrame, col:str|None=None)->np.ndarray:
@@ -261,11 +264,13 @@ def _valid_mask(df, method, valid_pct, seed, col):
     if method in ('random', 'stratified') and 'group' in df: method = 'group'  # copies and near-duplicates stay together
     if method == 'random': return np.isin(idx, train_test_split(idx, test_size=valid_pct, random_state=seed)[1])
     if method == 'stratified':
-        y = _labels(df, 'a stratified split')
+        y, where = _labels(df, 'a stratified split'), _where(df)
+        if _bad_label(df['label']).any():
+            raise UserError(f"{where(int(np.flatnonzero(_bad_label(df['label']).to_numpy())[0]))[1]}: missing or empty label: a split needs a label on every row")
         counts = Counter(y)
         if min(counts.values()) < 2:
             c = min(counts, key=counts.get)
-            raise UserError(f"class {c!r} has only 1 image: a stratified split needs 2 or more (or use method='random')")
+            raise UserError(f"{where(int(np.flatnonzero(y == c)[0]))[1]}: class {c!r} has only 1 image: a stratified split needs 2 or more (or use method='random')")
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=valid_pct, random_state=seed)
         return np.isin(idx, next(splitter.split(idx, y))[1])
     g = _groups(df, col)
@@ -342,10 +347,10 @@ def save_table(
     df:pd.DataFrame,   # the table
     folder:str|Path,   # where data.csv and data.json go
 )->Path:
-    "Write `data.csv` + `data.json` (root, classes, dtypes, ...) atomically; return the folder"
+    "Write `data.json` (root, classes, dtypes, ...) then `data.csv`, each atomically: a data.csv always has its data.json; return the folder"
     folder = Path(folder)
-    with atomic_path(folder/'data.csv') as tmp: df.to_csv(tmp, index=False)
     write_json(folder/'data.json', {**df.attrs, 'dtypes': {str(c): str(t) for c, t in df.dtypes.items()}})
+    with atomic_path(folder/'data.csv') as tmp: df.to_csv(tmp, index=False, errors='surrogateescape')  # file names that are not UTF-8 kept byte for byte
     return folder
 
 def load_table(
@@ -358,7 +363,7 @@ def load_table(
     meta = read_json(folder/'data.json')
     dtypes = meta.pop('dtypes', {})
     parse = {c: (t if t in _PARSED_DTYPES else 'str') for c, t in dtypes.items()}
-    df = pd.read_csv(folder/'data.csv', dtype=parse, keep_default_na=False, na_values=[''])
+    df = pd.read_csv(folder/'data.csv', dtype=parse, keep_default_na=False, na_values=[''], encoding_errors='surrogateescape')
     for c, t in dtypes.items():
         if t not in _PARSED_DTYPES: df[c] = df[c].astype(t)
     df.attrs = meta
@@ -463,6 +468,25 @@ def image_cls(channels:int=3)->type:
     if channels not in (1, 3): raise UserError(f"channels must be 1 or 3, not {channels}")
     return PILImageGray if channels == 1 else PILImageRGB
 
+# %% ../nbs/10_data.ipynb #83212076
+def _not_utf8(s:str)->bool:
+    try: s.encode('utf-8'); return False
+    except UnicodeEncodeError: return True
+
+def shown_path(p)->str:
+    "`p` as printable text: the bytes of a name that is not UTF-8 as `\\xNN` escapes"
+    return str(p).encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+
+_PIL_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+
+def set_max_pixels(
+    n:int|None, # the largest image (width x height) any reader accepts; None: PIL's default (89,478,485)
+)->int|None:
+    "Set the decompression-bomb limit of every image reader; return it"
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1): raise UserError(f"max_pixels must be a positive integer, not {n!r}")
+    Image.MAX_IMAGE_PIXELS = _PIL_MAX_PIXELS if n is None else n
+    return Image.MAX_IMAGE_PIXELS
+
 # %% ../nbs/10_data.ipynb #5981ba21
 @dataclass(eq=False)
 class ValidationReport:
@@ -550,6 +574,9 @@ def _label_problems(df:pd.DataFrame, stratify:bool, add):
     if 'label' not in df: return
     labels, bad = df['label'], _bad_label(df['label']).to_numpy()
     for i in np.flatnonzero(bad): add('bad_label', i, None, 'missing or empty label')
+    nan = ~bad & (labels.astype('str').str.strip().str.lower() == 'nan').to_numpy()
+    for i in np.flatnonzero(nan): add('bad_label', i, None, f"label {labels.iloc[i]!r} is a missing value written out as text, not a class")
+    bad = bad | nan
     known = df.attrs.get('classes')
     if known is not None:
         for i in np.flatnonzero(~bad & ~labels.isin(known).to_numpy()): add('unknown_label', i, None, f'label {labels.iloc[i]!r} is not one of the classes')
@@ -566,17 +593,42 @@ def _label_problems(df:pd.DataFrame, stratify:bool, add):
 
 # %% ../nbs/10_data.ipynb #8cd69abc
 def _leak_problems(df:pd.DataFrame, shas:list, add):
-    "leak: byte-identical files on both sides of the split (or in two folds)"
+    "label_conflict: byte-identical files under two labels; leak: on both sides of the split (or in two folds). Every copy is named"
     side = 'split' if 'split' in df else 'fold' if 'fold' in df else None
-    if side is None: return
-    first, values = {}, df[side].tolist()  # first: sha -> {side value: first row}
+    copies = {}
     for i, sha in enumerate(shas):
-        if sha is not None: first.setdefault(sha, {}).setdefault(values[i], i)
-    for sides in first.values():
-        if len(sides) < 2: continue
-        (s0, i0), (s1, i1) = sorted(sides.items(), key=lambda kv: str(kv[0]))[:2]
-        p0 = df['path'].iloc[i0]
-        add('leak', i1, None, f'identical bytes to {p0} ({side} {s0}), but this one is {side} {s1}', other=p0)
+        if sha is not None: copies.setdefault(sha, []).append(i)
+    paths, labels = df['path'].tolist(), (df['label'].astype('str').tolist() if 'label' in df else None)
+    sides = df[side].tolist() if side else None
+    for rows in (r for r in copies.values() if len(r) > 1):
+        if labels and len({labels[i] for i in rows}) > 1:
+            for i in rows:
+                others = [j for j in rows if j != i and labels[j] != labels[i]]
+                add('label_conflict', i, None, f"labelled {labels[i]!r}, but identical bytes are labelled otherwise: "
+                    + ', '.join(f"{shown_path(paths[j])} ({labels[j]!r})" for j in others)
+                    + ": one image cannot be two classes (worse than a leak: fix the wrong label, or drop the copy)", other=paths[others[0]])
+        if sides and len({sides[i] for i in rows}) > 1:
+            s0 = min((sides[i] for i in rows), key=str)
+            first = [j for j in rows if sides[j] == s0]
+            for i in (i for i in rows if sides[i] != s0):
+                add('leak', i, None, f"identical bytes to {', '.join(shown_path(paths[j]) for j in first)} ({side} {s0}), "
+                    f"but this one is {side} {sides[i]}", other=paths[first[0]])
+
+# %% ../nbs/10_data.ipynb #2c244f26
+def _duplicate_problems(df:pd.DataFrame, add, where):
+    "duplicate_row: a path listed more than once (it would count twice, or sit on both sides of the split)"
+    first = {}
+    for i, p in enumerate(df['path'].tolist()):
+        if not isinstance(p, str) or not p.strip(): continue
+        if p in first: add('duplicate_row', i, None, f"listed again (first at {where(first[p])[1]}): drop one of the rows")
+        else: first[p] = i
+
+def _name_problems(df:pd.DataFrame, add):
+    "bad_name: a file name that is not valid UTF-8 (zips made on Windows): no CSV, report or submission can hold it"
+    for i, p in enumerate(df['path'].tolist()):
+        if isinstance(p, str) and _not_utf8(p):
+            add('bad_name', i, None, "file name is not valid UTF-8 (a zip made on Windows?): rename the file, e.g. with "
+                "`convmv -f cp1252 -t utf-8 --notest -r FOLDER`")
 
 # %% ../nbs/10_data.ipynb #b0ca7222
 def _summary(df:pd.DataFrame, results:list)->dict:
@@ -606,12 +658,14 @@ def validate(
     def add(kind, i, path, msg, **extra):
         row, loc = where(i) if i is not None else (None, None)
         path = path if path is not None else df['path'].iloc[i]
-        problems.append({'kind': kind, 'path': str(path), 'row': row,
-                         'message': f"{loc + ': ' if loc else ''}{path}: {msg}", **extra})
+        problems.append({'kind': kind, 'path': str(path), 'row': row, 'index': i, 'detail': msg,
+                         'message': f"{loc + ': ' if loc else ''}{shown_path(path)}: {msg}", **extra})
     paths = [root/p if isinstance(p, str) and p.strip() else None for p in df['path']]
     results = _decode_all(paths, progress, n_workers, max_pixels)
     for i, r in enumerate(results):
         if 'kind' in r: add(r['kind'], i, None, r['msg'])
+    _name_problems(df, add)
+    _duplicate_problems(df, add, where)
     _label_problems(df, stratify, add)
     _leak_problems(df, [r.get('sha') for r in results], add)
     return ValidationReport(problems, _summary(df, results), df)

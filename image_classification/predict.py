@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 
-from .core import UserError, accuracy, atomic_write
+from .core import UserError, accuracy, atomic_write, check_writable
+from .data import shown_path, validate
 from .runs import save_csv
 from .ensemble import rank_classes, resolve_source
 from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
@@ -18,7 +19,7 @@ from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_
 from .specialist import recheck_probs
 
 # %% auto #0
-__all__ = ['predictions_frame', 'predict', 'export_onnx']
+__all__ = ['FILE_PROBLEMS', 'predictions_frame', 'unusable_images', 'predict', 'export_onnx']
 
 # %% ../nbs/80_predict.ipynb #8cb4ff92
 def predictions_frame(
@@ -44,6 +45,32 @@ def _check_labels(test:pd.DataFrame, classes:list):
     if len(bad): raise UserError(f"test row {bad[0]} ({test['path'].iloc[bad[0]]}): label {test['label'].iloc[bad[0]]!r} is not one of the models' classes {classes} "
                               "(an unlabelled test folder with sub-folders: read it with read_table(..., test=True))")
 
+FILE_PROBLEMS = ('missing', 'empty_file', 'not_image', 'corrupt', 'too_large', 'bad_name')
+
+def unusable_images(
+    test:pd.DataFrame,   # the test table
+    progress:bool=True,  # show a progress bar
+)->dict[int, str]:
+    "{row: why} for every test image that cannot be predicted, each file decoded once (as `validate` does)"
+    rep = validate(test, stratify=False, progress=progress)
+    return {p['index']: f"{p['kind']}: {p['detail']}" for p in rep.problems if p['kind'] in FILE_PROBLEMS}
+
+def _refuse(test:pd.DataFrame, bad:dict, shown:int=50):
+    "The `UserError` that lists the unusable test images"
+    lines = [f"{shown_path(test['path'].iloc[i])}: {why}" for i, why in list(bad.items())[:shown]]
+    more = [f"... and {len(bad) - shown} more"] if len(bad) > shown else []
+    raise UserError(f"{len(bad)} of {len(test)} test images cannot be predicted, so nothing was (skip_bad, --skip-bad, predicts "
+                    "the others and writes these with an empty label and their error):\n  " + '\n  '.join(lines + more))
+
+def _with_errors(test:pd.DataFrame, df:pd.DataFrame, keep:list, bad:dict)->pd.DataFrame:
+    "The submission of every test row, in order: the predicted rows of `df`, the unusable ones with an empty label and their `error`"
+    full = df.set_axis(keep).reindex(range(len(test)))
+    full['image_path'] = test['path'].to_numpy()
+    full['label'] = full['label'].fillna('')
+    full['target'] = full['target'].astype('Int64')  # written empty where there is no prediction
+    full['error'] = pd.Series(bad, dtype='object').reindex(range(len(test))).fillna('').to_numpy()
+    return full
+
 def predict(
     source,                          # run folder, list of run folders, ensemble (experiment) folder or k-fold folder
     test_table:str|Path|pd.DataFrame,# test folder, CSV (e.g. `image_path` only) or table
@@ -53,10 +80,17 @@ def predict(
     vote:str|None=None,              # 'mean' or 'hard' (default: see `ensemble.resolve_source`)
     classes:list|None=None,          # the class order of `target` (default: the models')
     recheck:str|Path|None=None,      # a folder written by `specialist.recheck`: its specialists decide inside their pairs
+    skip_bad:bool=False,             # predict the usable images; the others get an empty label and an `error` (default: refuse)
     **kwargs,                        # passed to `predict_probs` (tta_n, tta_aug, bs, num_workers, device, progress, engine)
 )->pd.DataFrame:
     "Predict a test table with runs, an ensemble or k-fold models (and a re-check); write the submission CSV"
-    test = read_test_table(test_table)
+    full = read_test_table(test_table, check_files=False)
+    if out is not None: check_writable(out)  # before the minutes of inference, not after
+    bad = unusable_images(full, kwargs.get('progress', True))
+    if bad and not skip_bad: _refuse(full, bad)
+    keep = [i for i in range(len(full)) if i not in bad]
+    if not keep: raise UserError(f"none of the {len(full)} test images can be predicted: {next(iter(bad.values()))}")
+    test = full.iloc[keep].reset_index(drop=True); test.attrs = dict(full.attrs)
     scores, order, classes, members = source_probs(source, test, vote, classes, tta=tta, **kwargs)
     if recheck is not None:
         main = scores
@@ -68,6 +102,7 @@ def predict(
     df.attrs = {'classes': classes, 'members': [str(f) for f in members.folders], 'vote': members.vote,
                 'recheck': None if recheck is None else str(recheck)}
     if 'label' in test: df.attrs['accuracy'] = accuracy(df['target'].to_numpy(), [classes.index(l) for l in test['label']])
+    if skip_bad: df = _with_errors(full, df, keep, bad).__finalize__(df); df.attrs['skipped'] = len(bad)
     if out is not None: save_csv(out, df)
     return df
 

@@ -47,22 +47,33 @@ def table_cells(df:pd.DataFrame, digits:int=4)->list[list[str]]:
     return [[str(c) for c in df.columns]] + [[_fmt(v, digits) for v in row] for row in df.itertuples(index=False)]
 
 # %% ../nbs/85_report.ipynb #b7c4a9ca
-def _md_cell(s:str)->str: return s.replace('|', '\\|').replace('\n', ' ')
+def _md_text(s)->str:
+    "Markdown text with raw HTML made inert: `<`, `>` and `&` as entities outside code spans (inside, Markdown shows text as it is)"
+    parts = re.split(r'(`[^`\n]+`)', str(s))
+    return ''.join(p if len(p) > 1 and p[0] == p[-1] == '`' else html.escape(p, quote=False) for p in parts)
+
+def _md_cell(s:str)->str: return _md_text(s).replace('|', '\\|').replace('\n', ' ')
+
+def _fence(text:str)->str:
+    "A code fence longer than any run of backticks in `text`, so the text cannot close it"
+    return '`' * max(3, max((len(r) for r in re.findall('`+', text)), default=0) + 1)
 
 def render_markdown(blocks:list)->str:
-    "The blocks as GitHub-flavoured Markdown; images as relative links"
+    "The blocks as GitHub-flavoured Markdown, every user string (class, file and run names) escaped; images as relative links"
     out = []
     for b in blocks:
-        if b.kind in ('h1', 'h2', 'h3'): out.append('#'*int(b.kind[1]) + ' ' + b.content)
-        elif b.kind == 'p': out.append(b.content)
-        elif b.kind == 'ul': out.append('\n'.join(f'- {x}' for x in b.content))
-        elif b.kind == 'pre': out.append(f'```\n{b.content}\n```')
-        elif b.kind == 'img': out.append(f'![{b.caption}]({Path(b.content).as_posix()})' + (f'\n\n*{b.caption}*' if b.caption else ''))
+        if b.kind in ('h1', 'h2', 'h3'): out.append('#'*int(b.kind[1]) + ' ' + _md_text(b.content))
+        elif b.kind == 'p': out.append(_md_text(b.content))
+        elif b.kind == 'ul': out.append('\n'.join(f'- {_md_text(x)}' for x in b.content))
+        elif b.kind == 'pre': out.append(f'{_fence(b.content)}\n{b.content}\n{_fence(b.content)}')
+        elif b.kind == 'img':
+            cap = _md_text(b.caption).replace('[', '\\[').replace(']', '\\]')
+            out.append(f'![{cap}]({Path(b.content).as_posix()})' + (f'\n\n*{_md_text(b.caption)}*' if b.caption else ''))
         elif b.kind == 'table':
             head, *rows = table_cells(b.content)
             lines = ['| ' + ' | '.join(map(_md_cell, head)) + ' |', '|' + '---|'*len(head)]
             lines += ['| ' + ' | '.join(map(_md_cell, r)) + ' |' for r in rows]
-            out.append('\n'.join(lines) + (f'\n\n*{b.caption}*' if b.caption else ''))
+            out.append('\n'.join(lines) + (f'\n\n*{_md_text(b.caption)}*' if b.caption else ''))
         else: raise ValueError(f"unknown block kind {b.kind!r}")
     return '\n\n'.join(out) + '\n'
 

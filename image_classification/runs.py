@@ -21,15 +21,16 @@ from torch import nn
 import safetensors.torch as st
 
 from . import __version__
-from .core import UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
+from .core import BadFileError, UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
 from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle
 from .config import migrate
 
 # %% auto #0
 __all__ = ['STATUSES', 'META_KEYS', 'RESULT_COLS', 'TRUSTED_ONLY_NOTE', 'safe_name', 'new_run_dir', 'library_versions',
            'jsonable', 'make_meta', 'check_status', 'save_array', 'save_csv', 'save_run', 'read_meta', 'verify_weights',
-           'load_probs', 'Run', 'build_model', 'load_run', 'write_status', 'run_status', 'read_results',
-           'append_results', 'results_row', 'list_runs', 'best_run', 'export_pickle']
+           'load_probs', 'Run', 'build_model', 'load_run', 'write_status', 'run_status', 'remove_stale_tmp',
+           'interrupted_runs', 'read_results', 'append_results', 'results_row', 'list_runs', 'best_run',
+           'export_pickle']
 
 # %% ../nbs/41_runs.ipynb #8f55cc32
 def safe_name(name:str)->str:
@@ -140,7 +141,7 @@ def save_array(path:str|Path, arr:np.ndarray)->Path:
 
 def save_csv(path:str|Path, df:pd.DataFrame)->Path:
     "Save `df` as CSV atomically, without the index"
-    with atomic_path(path) as tmp: df.to_csv(tmp, index=False)
+    with atomic_path(path) as tmp: df.to_csv(tmp, index=False, errors='surrogateescape')  # file names that are not UTF-8 kept byte for byte
     return Path(path)
 
 # %% ../nbs/41_runs.ipynb #cafeaef7
@@ -193,7 +194,12 @@ def verify_weights(folder:str|Path, meta:dict)->Path:
 def load_probs(folder:str|Path, name:str|None=None)->np.ndarray|None:
     "A run's saved probabilities: `name`.npy, or by default valid_probs.npy, else oof_probs.npy"
     for n in ([name] if name else ['valid_probs', 'oof_probs']):
-        if (Path(folder)/f'{n}.npy').is_file(): return np.load(Path(folder)/f'{n}.npy', allow_pickle=False)
+        path = Path(folder)/f'{n}.npy'
+        if not path.is_file(): continue
+        try: return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:  # an object array (a pickle inside), a cut-short or foreign file
+            raise BadFileError(f"{path} cannot be read as a plain array ({' '.join(str(e).split())[:120]}); "
+                               "probabilities are saved without Python objects: remove the file or save the run again") from None
     return None
 
 # %% ../nbs/41_runs.ipynb #25d6e4da
@@ -232,6 +238,10 @@ def load_run(
         else: model.load_state_dict(load_state_dict_file(path, str(device)), strict=True)
     except RuntimeError as e:
         raise UserError(f"{path} does not fit the model built for arch {meta.get('arch')!r}: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # safetensors' own error: not a safetensors file (a pickle under that name?), or cut short
+        if type(e).__name__ != 'SafetensorError': raise
+        raise BadFileError(f"{path} is not a readable safetensors file ({' '.join(str(e).split())[:120]}): it is damaged, or another "
+                           "format under that name (a pickle is never loaded); save the run again") from None
     history = pd.read_csv(folder/'history.csv') if (folder/'history.csv').is_file() else None
     return Run(folder, model.eval(), meta, history, load_probs(folder))
 
@@ -264,6 +274,27 @@ def run_status(folder:str|Path)->str|None:
         if d.get('status') == 'running' and d.get('host') == socket.gethostname() and not _alive(int(d.get('pid', -1))): return 'interrupted'
         return d.get('status')
     return read_json(folder/'model.json').get('status') if (folder/'model.json').is_file() else None
+
+# %% ../nbs/41_runs.ipynb #b373cde9
+def _is_tmp(name:str)->bool: return name.startswith('.') and (name.endswith('.tmp') or name.startswith('.tmp'))
+
+def remove_stale_tmp(
+    folder:str|Path,  # a run folder whose process is gone
+)->list[Path]:
+    "Delete the temporary files a killed writer left in run `folder` and its checkpoint; return them"
+    removed = []
+    for d in (Path(folder), Path(folder)/'checkpoint'):
+        for f in (sorted(d.iterdir()) if d.is_dir() else []):
+            if f.is_file() and _is_tmp(f.name): f.unlink(missing_ok=True); removed.append(f)
+    return removed
+
+def interrupted_runs(
+    exp_dir:str|Path,  # an experiment folder
+)->list[Path]:
+    "The run folders of `exp_dir` whose training was interrupted (killed, or stopped by an error) and not resumed"
+    exp_dir = Path(exp_dir)
+    if not exp_dir.is_dir(): return []
+    return sorted(p for p in exp_dir.iterdir() if p.is_dir() and (p/'status.json').is_file() and run_status(p) == 'interrupted')
 
 # %% ../nbs/41_runs.ipynb #30112fd8
 RESULT_COLS = ['run_id', 'arch', 'status', 'sizes', 'epochs', 'lrs', 'accuracy', 'error_rate', 'macro_f1', 'seconds', 'params']

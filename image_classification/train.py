@@ -6,7 +6,8 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import dataclasses, itertools, math, os, shutil, time
+import dataclasses, itertools, json, math, os, random, shutil, time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -24,23 +25,25 @@ from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
 from fastai.optimizer import SGD, Adam, OptimWrapper, detuplify_pg, set_item_pg
 from fastcore.foundation import L
 from fastcore.basics import noop, patch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .core import UserError, atomic_path, atomic_write, read_json, scores, write_json
+from .core import UserError, WriteError, atomic_path, atomic_write, read_json, scores, write_json
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
-from .models import arch_info, create_arch, load_state_dict_file, split_params
+from .models import arch_info, check_sizes, create_arch, load_state_dict_file, split_params
 from .config import TrainConfig, uses_lr_find
 from .recipe import apply_threads, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
-from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run, write_status
+from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
+                                       run_status, save_run, write_status)
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle',
            'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'log_prior', 'LogitAdjusted', 'BnEval',
-           'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'load_checkpoint',
-           'RunTracker', 'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'RunState',
-           'grid_search']
+           'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'read_checkpoint',
+           'load_checkpoint', 'rng_state', 'set_rng_state', 'keep_rng', 'RunTracker', 'plot_lr_find', 'find_lr',
+           'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -233,31 +236,98 @@ def unflatten_state(skel, tensors:dict):
 # %% ../nbs/40_train.ipynb #a61f3540
 def _cpu_state(model)->dict: return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
 
-def save_checkpoint(folder:Path, learn:Learner, progress:dict):
-    "Model, optimizer and progress of a run, written atomically into `folder/checkpoint`"
+def _prefixed(tensors:dict, prefix:str)->dict: return {prefix + k: v for k, v in tensors.items()}
+def _unprefixed(tensors:dict, prefix:str)->dict: return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+def _prune(ck:Path, keep:set):
+    "Delete the state and best files of `ck` that the progress no longer points at"
+    for f in list(ck.glob('state-*.safetensors')) + list(ck.glob('best-*.safetensors')):
+        if f.name not in keep: f.unlink(missing_ok=True)
+
+def save_checkpoint(
+    folder:Path,          # the run folder
+    learn:Learner,        # model and optimizer
+    progress:dict,        # the run's progress (history, best epoch, ...): gets `step` and `state`
+    loop:tuple|None=None, # (JSON, tensors) of what else the next epoch needs (`RunState.loop_state`: RNG states, ...)
+):
+    "Weights, optimizer and loop state in ONE safetensors file, then `progress.json` pointing at it (the commit)"
     ck = Path(folder)/'checkpoint'
     ck.mkdir(parents=True, exist_ok=True)
-    skel, tensors = flatten_state(learn.opt.state_dict())
-    with atomic_path(ck/'optimizer.safetensors') as t: save_file(tensors, str(t))
-    with atomic_path(ck/'model.safetensors') as t: save_file(_cpu_state(learn.model), str(t))
-    write_json(ck/'optimizer.json', skel)
-    write_json(ck/'progress.json', progress)  # last: a progress file only ever points at complete weights
+    progress['step'] = progress.get('step', 0) + 1
+    name, (loop_js, loop_t) = f"state-{progress['step']:05d}.safetensors", loop or ({}, {})
+    skel, opt_t = flatten_state(learn.opt.state_dict())
+    tensors = {**_prefixed(_cpu_state(learn.model), 'model.'), **_prefixed(opt_t, 'opt.'), **_prefixed(loop_t, 'loop.')}
+    with atomic_path(ck/name) as t: save_file(tensors, str(t), metadata={'optimizer': json.dumps(skel), 'loop': json.dumps(loop_js)})
+    progress['state'] = name
+    write_json(ck/'progress.json', progress)  # the commit: it only ever points at a complete state file
+    _prune(ck, {name, (progress.get('best') or {}).get('file'), (progress.get('best') or {}).get('probs')})
 
-def load_checkpoint(folder:Path, learn:Learner)->dict:
-    "Restore model and optimizer state saved by `save_checkpoint`; return the progress"
+def read_checkpoint(folder:Path)->tuple[dict, dict, dict]:
+    "(progress, tensors, metadata) of the checkpoint of run `folder`"
     ck = Path(folder)/'checkpoint'
-    learn.model.load_state_dict(load_state_dict_file(ck/'model.safetensors'))
-    if learn.opt is None: learn.create_opt()
-    tensors = {k: v.to(next(learn.model.parameters()).device) for k, v in load_file(str(ck/'optimizer.safetensors')).items()}
-    learn.opt.load_state_dict(unflatten_state(read_json(ck/'optimizer.json'), tensors))
-    return read_json(ck/'progress.json')
+    progress = read_json(ck/'progress.json')
+    if 'state' not in progress:  # written before the one-file checkpoint
+        tensors = {**_prefixed(load_file(str(ck/'model.safetensors')), 'model.'), **_prefixed(load_file(str(ck/'optimizer.safetensors')), 'opt.')}
+        return progress, tensors, {'optimizer': (ck/'optimizer.json').read_text(), 'loop': '{}'}
+    with safe_open(str(ck/progress['state']), 'pt') as f: meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    return progress, tensors, meta
+
+def load_checkpoint(
+    folder:Path,          # the run folder
+    learn:Learner|None,   # restore its model and optimizer (None: only read)
+    model=None,           # or restore this model's weights alone
+)->tuple[dict, tuple]:
+    "Restore what `save_checkpoint` wrote; return the progress and the loop state (JSON, tensors)"
+    progress, tensors, meta = read_checkpoint(folder)
+    model = learn.model if learn is not None else model
+    if model is not None: model.load_state_dict(_unprefixed(tensors, 'model.'))
+    if learn is not None:
+        if learn.opt is None: learn.create_opt()
+        dev = next(learn.model.parameters()).device
+        opt_t = {k: v.to(dev) for k, v in _unprefixed(tensors, 'opt.').items()}
+        learn.opt.load_state_dict(unflatten_state(json.loads(meta['optimizer']), opt_t))
+    return progress, (json.loads(meta.get('loop') or '{}'), _unprefixed(tensors, 'loop.'))
+
+# %% ../nbs/40_train.ipynb #7741e4b0
+def _py_state(r)->list:
+    v, keys, gauss = r.getstate()
+    return [v, list(keys), gauss]
+
+def rng_state(dls=None)->tuple[dict, dict]:
+    "(JSON, tensors) of the Python, numpy, torch (and CUDA) random states, and of each DataLoader's `rng`"
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    js = dict(python=_py_state(random), numpy=dict(keys=keys.tolist(), pos=int(pos), has_gauss=int(has_gauss), cached=float(cached)),
+              dls=[_py_state(dl.rng) for dl in (dls.loaders if dls is not None else [])])
+    tensors = {'torch': torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors.update({f'cuda{i}': t for i, t in enumerate(torch.cuda.get_rng_state_all())})
+    return js, tensors
+
+def set_rng_state(js:dict, tensors:dict, dls=None):
+    "Restore what `rng_state` captured (the DataLoaders' `rng` too when `dls` is given)"
+    (v, keys, gauss), n = js['python'], js['numpy']
+    random.setstate((v, tuple(keys), gauss))
+    np.random.set_state(('MT19937', np.array(n['keys'], dtype=np.uint32), n['pos'], n['has_gauss'], n['cached']))
+    torch.set_rng_state(tensors['torch'])
+    cuda = [tensors[f'cuda{i}'] for i in range(sum(k.startswith('cuda') for k in tensors))]
+    if cuda and torch.cuda.is_available(): torch.cuda.set_rng_state_all(cuda)
+    for dl, (v, keys, gauss) in zip(dls.loaders if dls is not None else [], js.get('dls', [])): dl.rng.setstate((v, tuple(keys), gauss))
+
+@contextmanager
+def keep_rng():
+    "Run a block without moving the global random states"
+    js, tensors = rng_state()
+    try: yield
+    finally: set_rng_state(js, tensors)
 
 # %% ../nbs/40_train.ipynb #c73120c6
 class RunTracker(Callback):
     "Hand each finished epoch, with its validation probabilities, to the run's state (`RunState.record_epoch`)"
     order = 60  # after Recorder (50)
     def __init__(self, state, phase:dict, start_epoch:int=0): self.state, self.phase, self.start_epoch = state, phase, start_epoch
-    def before_epoch(self): self.t0, self.preds = time.time(), None
+    def before_epoch(self):
+        self.t0, self.preds = time.time(), None
+        if self.epoch == self.start_epoch: self.state.first_epoch(self.learn)  # a resumed phase: fastai's smoothed loss
     def before_validate(self): self.preds, self.targs = [], []
     def after_batch(self):
         if not self.training and self.preds is not None:
@@ -336,31 +406,58 @@ def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
     elif 'split' not in table or not (table['split'] == 'valid').any():
         raise UserError("the table has no validation rows: split it first (split_table) or pass full=True")
     if not full: experiment_table(table, out)
-    if resume:
-        folder = Path(resume)
-        if not (folder/'checkpoint'/'progress.json').exists(): raise UserError(f"nothing to resume in {folder}: it has no checkpoint")
-        cfg = dataclasses.replace(TrainConfig.load(folder/'config.yaml'), callbacks=list(cfg.callbacks))
-        return cfg, table, folder, read_json(folder/'checkpoint'/'progress.json')
+    if resume: return _resumed(cfg, table, Path(resume), quiet)
     cfg = complete_config(cfg, table)  # prints the recipe when it chooses one, before any training
+    check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
     folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
     cfg.save(folder/'config.yaml')
-    return cfg, table, folder, dict(phase=0, phase_epochs_done=0, lrs={}, lr_find={}, history=[], best=None, seconds=0.0)
+    return cfg, table, folder, _fresh_progress()
+
+def _fresh_progress()->dict: return dict(phase=0, phase_epochs_done=0, lrs={}, lr_find={}, history=[], best=None, seconds=0.0)
+
+def _resumed(cfg, table, folder:Path, quiet)->tuple:
+    "(recipe, table, folder, progress) of an interrupted run: its own recipe, its checkpoint (a fresh start when it was killed before one)"
+    if not folder.is_dir(): raise UserError(f"no run folder {folder} to resume")
+    if run_status(folder) == 'running': raise UserError(f"{folder} is still being trained by process {read_json(folder/'status.json').get('pid')}")
+    remove_stale_tmp(folder)
+    if (folder/'config.yaml').is_file(): cfg = dataclasses.replace(TrainConfig.load(folder/'config.yaml'), callbacks=list(cfg.callbacks))
+    elif cfg.arch is None: raise UserError(f"{folder} was interrupted before it saved its recipe (config.yaml): start a new run")
+    else: cfg = complete_config(cfg, table, quiet=quiet); cfg.save(folder/'config.yaml')
+    ck = folder/'checkpoint'/'progress.json'
+    return cfg, table, folder, read_json(ck) if ck.is_file() else _fresh_progress()
+
+def _completed(folder:Path, out:Path)->Run|None:
+    "A run interrupted after its last file was saved: its results row and status are written again; None when it has work left"
+    if (folder/'checkpoint'/'progress.json').exists() or not (folder/'model.json').is_file(): return None
+    run = load_run(folder)
+    append_results(out, {**results_row(folder), 'full_train': bool(run.meta.get('full_train'))})
+    write_status(folder, 'finished')
+    shutil.rmtree(folder/'checkpoint', ignore_errors=True)
+    return run
+
+def _was_full(folder:Path)->bool:
+    "Whether run `folder` was started with full=True (its status.json says)"
+    try: return bool(read_json(Path(folder)/'status.json').get('full'))
+    except (OSError, ValueError): return False
 
 def train(
     cfg:TrainConfig,          # the recipe
     table:pd.DataFrame,       # the dataset table, with its `split`
-    out:str|Path='runs/exp',  # experiment folder; the run gets a sub-folder
+    out:str|Path|None=None,   # experiment folder, the run gets a sub-folder (default: runs/exp; resuming: the run's parent)
     name:str|None=None,       # run name (default: the architecture)
-    resume:str|Path|None=None,# an interrupted run folder to finish
+    resume:str|Path|None=None,# an interrupted run folder to finish (with its own recipe)
     full:bool=False,          # retrain on train+valid: no validation score
     quiet:bool=False,         # no progress bars
 )->Run:
     "Train one run of `cfg` on `table`: freeze epochs, lr_find and progressive resizing"
     t_start = time.time()
-    cfg, table, folder, progress = _start(cfg, table, Path(out), name, resume, full, quiet)
+    out = Path(out if out is not None else Path(resume).parent if resume else 'runs/exp')
+    if resume and (done := _completed(Path(resume), out)) is not None: return done
+    full = full or (bool(resume) and _was_full(resume))
+    cfg, table, folder, progress = _start(cfg, table, out, name, resume, full, quiet)
     write_status(folder, 'running', full=full)
     try:
-        state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed=bool(resume),
+        state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed='state' in progress or bool(progress['history']),
                          deadline=None if cfg.budget is None else t_start + cfg.budget)
         for ph in state.todo():
             state.fit_phase(ph)
@@ -369,7 +466,11 @@ def train(
                 break
         return state.finish()
     except BaseException as e:
-        write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
+        try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
+        except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
+        if isinstance(e, UserError) and '\n\t' in str(e): e.args = (str(e).split('\n\t', 1)[1],)  # fastai's "Exception occured in `RunTracker`" prefix
+        if isinstance(e, WriteError) and (folder/'checkpoint'/'progress.json').is_file():
+            raise WriteError(f"{e}. The run keeps its last checkpoint: resume {folder} once that is fixed") from None
         raise
 
 # %% ../nbs/40_train.ipynb #7399a950
@@ -387,6 +488,7 @@ class RunState:
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
                                  weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
         self.learn, self.kept, self.stopped, self.blown, self.t0, self.before = None, {}, False, False, time.time(), progress['seconds']
+        self.restored, self.pending = not resumed, None  # a resumed run loads its checkpoint when its first phase starts
 
     @property
     def lr_mult(self)->float: return self.cfg.lr_mult or (100. if self.cfg.pretrained else 1.)
@@ -394,8 +496,9 @@ class RunState:
     def dls(self, size:int):
         "DataLoaders of the table at `size`, with the run's transforms"
         c = self.cfg
-        return get_dls(self.table, size, bs=c.bs, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
-                       num_workers=workers_for(c, self.threads), seed=c.seed, balance=SAMPLING_POWER.get(c.class_weights, False))
+        with keep_rng():  # fastai seeds new DataLoaders from Python's random: a resumed run must not draw differently
+            return get_dls(self.table, size, bs=c.bs, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
+                           num_workers=workers_for(c, self.threads), seed=c.seed, balance=SAMPLING_POWER.get(c.class_weights, False))
 
     def todo(self)->list[dict]:
         "The phases not trained yet (the current one included when it has epochs left)"
@@ -403,7 +506,7 @@ class RunState:
         return [ph for ph in self.phases if ph['phase'] > p['phase'] or (ph['phase'] == p['phase'] and p['phase_epochs_done'] < ph['epochs'])]
 
     def learner(self, size:int)->Learner:
-        "The run's Learner on DataLoaders at `size`: built once, with a resumed run's checkpoint loaded into it"
+        "The run's Learner on DataLoaders at `size`: built once (a resumed run's checkpoint is loaded by `fit_phase`)"
         if self.learn is not None:
             self.learn.dls = self.dls(size)
             return self.learn
@@ -412,7 +515,6 @@ class RunState:
         learn.path = self.folder  # lr_find's temporary file goes here, not into the working directory
         if self.quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
         learn.create_opt()
-        if self.resumed: load_checkpoint(self.folder, learn)
         return learn
 
     def lr(self, ph:dict)->float:
@@ -431,17 +533,18 @@ def fit_phase(self:RunState, ph:dict):
     "Train phase `ph` from its first epoch not done yet; `self.stopped` when the budget ran out"
     learn = self.learner(ph['size'])
     learn.freeze() if ph['frozen'] else learn.unfreeze()
-    lr, c = self.lr(ph), self.cfg
     start = self.progress['phase_epochs_done'] if ph['phase'] == self.progress['phase'] else 0
+    if not self.restored: self._restore(start)  # before lr_find draws anything
+    lr, c = self.lr(ph), self.cfg
     swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
     stop = [BudgetStop(self.deadline)] if self.deadline else []
     fit_one_cycle(learn, ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
                   start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
     if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
-        self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/'best.safetensors'))
+        self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
     self.blown = False
     self.progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
-    write_json(self.folder/'checkpoint'/'progress.json', self.progress)
+    save_checkpoint(self.folder, learn, self.progress, self.loop_state())  # what the next phase starts from (SWA's average too)
     if stop and stop[0].stopped: self.progress['budget_stopped'] = self.stopped = True
 
 @patch
@@ -456,17 +559,57 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
     if score is not None and (p['best'] is None or score > p['best']['score']):
         p['best'] = dict(score=score, epoch=row['epoch'], size=ph['size'], stage=ph['stage'])
         if probs is not None: self.kept = dict(epoch=row['epoch'], probs=probs[0], targs=probs[1])
-        with atomic_path(self.folder/'checkpoint'/'best.safetensors') as t: save_file(_cpu_state(self.model), str(t))
+        self._save_best(probs)
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
-    save_checkpoint(self.folder, self.learn, p)
+    save_checkpoint(self.folder, self.learn, p, self.loop_state())
+
+# %% ../nbs/40_train.ipynb #3c18ae61
+@patch
+def _save_best(self:RunState, probs=None):
+    "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
+    best, ck = self.progress['best'], self.folder/'checkpoint'
+    best['file'] = f"best-e{best['epoch']:04d}.safetensors"
+    with atomic_path(ck/best['file']) as t: save_file(_cpu_state(self.model), str(t))
+    if probs is None: return best.pop('probs', None)
+    best['probs'] = f"best-e{best['epoch']:04d}-probs.safetensors"
+    with atomic_path(ck/best['probs']) as t: save_file({'probs': probs[0].detach().cpu().contiguous(), 'targs': probs[1].detach().cpu().contiguous()}, str(t))
+
+@patch
+def loop_state(self:RunState)->tuple[dict, dict]:
+    "What the next epoch needs besides weights and optimizer: the random states and fastai's smoothed training loss"
+    js, tensors = rng_state(self.learn.dls)
+    sm = self.learn.recorder.smooth_loss
+    return {'rng': js, 'smooth_count': sm.count}, {**_prefixed(tensors, 'rng.'), 'smooth_val': sm.val.detach().cpu().reshape(1)}
+
+@patch
+def _restore(self:RunState, start:int):
+    "Load a resumed run's checkpoint into its Learner: weights, optimizer, random states; mid-phase also the loaders' and the smoothed loss"
+    self.restored = True
+    _, (js, t) = load_checkpoint(self.folder, self.learn)
+    if start == 0: self.learn.opt.clear_state()  # what freeze/unfreeze did when this phase began
+    if js.get('rng'): set_rng_state(js['rng'], _unprefixed(t, 'rng.'), self.learn.dls if start else None)
+    if start and 'smooth_count' in js: self.pending = dict(count=js['smooth_count'], val=t['smooth_val'].reshape(()))
+
+@patch
+def first_epoch(self:RunState, learn:Learner):
+    "At the first epoch a resumed phase trains: fastai's smoothed loss as it was (its `before_fit` reset it)"
+    if self.pending is None: return
+    learn.recorder.smooth_loss.count, learn.recorder.smooth_loss.val = self.pending['count'], self.pending['val'].to(learn.dls.device)
+    self.pending = None
 
 # %% ../nbs/40_train.ipynb #d888542d
+def _score_fell(row:dict, best:dict|None, metric:str)->bool:
+    "Whether epoch `row`'s score is below the best so far (a loss can double while the predictions stay right)"
+    score = row.get(HISTORY_COLUMNS[metric])
+    return best is None or score is None or score < best['score']
+
 @patch
 def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
     "Whether the first epoch of a later stage lost the earlier stages' fit (recorded in `progress['warnings']`)"
     earlier = [h['valid_loss'] for h in self.progress['history'] if h['stage'] < ph['stage'] and h.get('valid_loss') is not None]
-    loss = row.get('valid_loss')
-    if self.full or phase_epoch or not earlier or loss is None or (math.isfinite(loss) and loss <= 2 * min(earlier)): return False
+    loss, best = row.get('valid_loss'), self.progress.get('best')
+    if self.full or phase_epoch or not earlier or loss is None: return False
+    if math.isfinite(loss) and (loss <= 2 * min(earlier) or not _score_fell(row, best, self.cfg.metric)): return False
     msg = (f"stage {ph['stage'] + 1} ({ph['size']} px): validation loss {loss:.3g} after its first epoch, over twice the "
            f"{min(earlier):.3g} of the earlier stages: the stage was stopped and training went on from the best weights")
     self.progress.setdefault('warnings', []).append(msg)
@@ -479,15 +622,18 @@ def _best_weights(self:RunState)->int:
     "Load the best epoch's weights (not with SWA: its average is the result); return the size they were validated at"
     best = self.progress.get('best')
     if not best or self.full or self.cfg.swa is not None: return self.cfg.sizes[-1]
-    self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/'best.safetensors'))
+    self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/best.get('file', 'best.safetensors')))
     return best['size']
 
 @patch
 def _valid_probs(self:RunState, size:int)->tuple:
     "The best epoch's validation probabilities and targets: its own pass when kept, else predicted now"
     best, k = self.progress.get('best'), self.kept
+    if not k and best and best.get('probs'):  # a resumed run: the pass saved with the best epoch
+        t = load_file(str(self.folder/'checkpoint'/best['probs']))
+        k = dict(epoch=best['epoch'], probs=t['probs'], targs=t['targs'])
     if k and best and self.cfg.swa is None and k.get('epoch') == best['epoch']: return k['probs'], k['targs']
-    return self.learn.get_preds(dl=self.dls(size).valid)
+    return (self.learn or self.learner(size)).get_preds(dl=self.dls(size).valid)
 
 @patch
 def _meta(self:RunState, size:int, metrics:dict)->dict:
@@ -504,17 +650,19 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
 @patch
 def finish(self:RunState)->Run:
     "Restore the best epoch, take its validation probabilities, write the run folder and its results row"
-    if self.learn is None: self.learner(self.cfg.sizes[-1])  # resumed after its last epoch: the checkpoint's state
+    if not self.restored:  # resumed after its last epoch: the checkpoint's weights
+        load_checkpoint(self.folder, None, model=self.model); self.restored = True
     size = self._best_weights()
     probs, targs = (None, None) if self.full else self._valid_probs(size)
     valid_probs = None if probs is None else probs.float().numpy().astype(np.float32)
     hist = pd.DataFrame(self.progress['history'])
     meta = self._meta(size, {} if probs is None else scores(valid_probs, targs.numpy()))
     save_run(self.folder, self.model.cpu(), meta, history=hist, valid_probs=valid_probs)
-    if self.cfg.export_pkl: export_pickle(self.learn, self.folder)
-    write_status(self.folder, 'finished')
-    shutil.rmtree(self.folder/'checkpoint', ignore_errors=True)
+    if self.cfg.export_pkl: export_pickle(self.learn or self.learner(size), self.folder)
     append_results(self.out, {**results_row(self.folder), 'full_train': self.full})
+    write_status(self.folder, 'finished')
+    (self.folder/'checkpoint'/'progress.json').unlink(missing_ok=True)  # first: without it the folder is no checkpoint
+    shutil.rmtree(self.folder/'checkpoint', ignore_errors=True)
     return Run(folder=self.folder, model=self.model, meta=read_json(self.folder/'model.json'), history=hist, valid_probs=valid_probs)
 
 # %% ../nbs/40_train.ipynb #140027fc

@@ -13,3 +13,15 @@ def imgclf(*args, cwd=None, timeout=600):
 
 @pytest.fixture
 def run_imgclf(): return imgclf
+
+
+def pytest_addoption(parser):
+    parser.addoption('--slow', action='store_true', help="also run the tests marked slow (minutes)")
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', "slow: takes minutes; run with --slow")
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--slow'): return
+    for item in items:
+        if 'slow' in item.keywords: item.add_marker(pytest.mark.skip(reason="slow: run with pytest --slow"))

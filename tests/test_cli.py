@@ -94,7 +94,7 @@ def test_user_errors_are_one_line(tmp_path):
 def test_train_writes_a_run_folder(tmp_path):
     root = make_tiny(tmp_path/'tiny', n_per_class=8)
     code, out, err = imgclf('train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32,40', '--epochs', '1,1',
-                            '--bs', '8', '--out', tmp_path/'runs', '--quiet')
+                            '--lr', 'find', '--bs', '8', '--out', tmp_path/'runs', '--quiet')  # from scratch the default lr is fixed
     assert code == 0, out + err
     run = Path(out.split('run: ')[1].split()[0])
     for f in ('model.safetensors', 'model.json', 'history.csv', 'valid_probs.npy', 'config.yaml', 'lr_find_stage1.png', 'lr_find_stage2.png'):
@@ -122,11 +122,16 @@ def test_killed_run_resumes(tmp_path):
     folder = prog[0].parent.parent
     assert not (folder/'model.json').exists()
     assert not (tmp_path/'runs'/'results.csv').exists()      # an unfinished run is never reported
-    code, out, err = imgclf(*args, '--resume', folder)
+    code, out, err = imgclf('train', '--resume', folder, '--lr', '0.01')  # another recipe: refused, nothing changed
+    assert code == 2 and '--lr 0.01' in err and "the run's: 0.003" in err and len(err.strip().splitlines()) == 1, err
+    (tmp_path/'elsewhere').mkdir()
+    code, out, err = imgclf('train', '--resume', folder, '--quiet', cwd=tmp_path/'elsewhere')  # the run folder alone is enough
     assert code == 0, out + err
     hist = pd.read_csv(folder/'history.csv')
     assert hist.epoch.tolist() == list(range(6)), hist
     assert json.loads((folder/'model.json').read_text())['status'] == 'finished'
+    assert pd.read_csv(tmp_path/'runs'/'results.csv').run_id.tolist() == [folder.name]  # into the run's own experiment
+    assert not (tmp_path/'elsewhere'/'runs').exists()
 
 
 def test_demo_quick(tmp_path):
