@@ -68,8 +68,8 @@ def _split_seed(args)->int:
     return 42 if getattr(args, 'seed', None) is None else args.seed
 
 def _bars(args)->bool:
-    "Progress bars unless --quiet, or when output goes to a log file rather than a terminal"
-    return not args.quiet and sys.stdout.isatty()
+    "Progress unless --quiet: labelled bars on a terminal, one plain line per step in a log file or pipe (`progress.progress_mode`)"
+    return not args.quiet
 
 def _read_source(args, split=True):
     from image_classification.data import read_table, split_table
@@ -199,6 +199,13 @@ def _predict_args(p):
     p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU: faster, same probabilities within 1e-4; no TTA)")
     p.add_argument('--recheck', default=None, help="a folder written by `imgclf recheck`: its specialists decide between their pair's classes wherever the prediction falls in the pair")
 
+def _source_note(attrs:dict)->str:
+    "Which model(s) a prediction used, in words: the run, or the members and how they voted"
+    members = attrs.get('members') or []
+    if len(members) == 1: return f"the run {members[0]}" + (f", re-checked by {attrs['recheck']}" if attrs.get('recheck') else '')
+    return (f"{len(members)} members ({attrs.get('vote')} vote): " + ', '.join(Path(m).name for m in members)
+            + (f"; re-checked by {attrs['recheck']}" if attrs.get('recheck') else ''))
+
 def cmd_predict(args)->int:
     "Predict a test set; write a submission CSV"
     from image_classification.inference import read_test_table
@@ -206,6 +213,7 @@ def cmd_predict(args)->int:
     test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True)
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
                  recheck=args.recheck, tta_aug=args.tta_aug)
+    print(f"predicted with {_source_note(df.attrs)}")
     print(f"{len(df)} predictions written to {Path(args.out).resolve()}")
     if df.attrs.get('accuracy') is not None: print(f"accuracy on the test labels: {df.attrs['accuracy']:.4f}")
     return 0
@@ -267,7 +275,7 @@ def _demo_args(p):
 def cmd_demo(args)->int:
     "Run the whole pipeline offline on an embedded dataset"
     from image_classification.demo import demo
-    r = demo(args.data, args.out, quick=args.quick, seed=args.seed, quiet=args.quiet or not sys.stdout.isatty())
+    r = demo(args.data, args.out, quick=args.quick, seed=args.seed, quiet=args.quiet)
     print("\nSummary (validation accuracy; ensembles scored out-of-fold over the validation rows)")
     print(r['summary'].to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     print(f"\nheld-back test accuracy of the weighted ensemble: {r['test_accuracy']:.4f} on {r['n_test']} images")

@@ -13,13 +13,13 @@ import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
 from fastai.data.transforms import Normalize
-from fastai.callback.progress import ProgressCallback
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed
 from fastai.vision.augment import Flip
 
 from .core import UserError, accuracy, read_json
+from .progress import use_progress
 from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
@@ -96,11 +96,10 @@ def tta_aug_for(
 # %% ../nbs/55_inference.ipynb #d62e18cb
 ENGINES = ('torch', 'onnx')
 
-def _learner(run:Run, dls, progress:bool)->Learner:
-    "A fastai `Learner` for inference only: softmax outputs, a progress bar if asked"
+def _learner(run:Run, dls, progress:bool, label:str|None=None)->Learner:
+    "A fastai `Learner` for inference only: softmax outputs, a labelled progress bar (or line) if asked"
     learn = Learner(dls, run.model.to(dls.device).eval(), loss_func=CrossEntropyLossFlat())
-    if not progress: learn.remove_cb(ProgressCallback)
-    return learn
+    return use_progress(learn, progress, label)
 
 def predict_probs(
     run_or_folder:Run|str|Path,  # a loaded `Run` or a run folder
@@ -122,9 +121,10 @@ def predict_probs(
     run = run_or_folder if isinstance(run_or_folder, Run) else load_run(run_or_folder)
     dls = inference_dls(run.meta, test_table, tta_aug_for(run.meta, tta_aug) if tta else None, bs, num_workers, device)
     if engine == 'onnx': return onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs))
-    learn, dl = _learner(run, dls, progress), inference_dl(dls, test_table, bs)
+    if tta and tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
+    label = f"{'TTA view {}/' + str(tta_n + 1) + ' of ' if tta else 'predicting with '}{run.folder.name}"
+    learn, dl = _learner(run, dls, progress, label), inference_dl(dls, test_table, bs)
     if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
-    if tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
     set_seed(seed)
     return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
 

@@ -18,7 +18,6 @@ from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/t
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, to_detach
-from fastai.callback.progress import ProgressCallback
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
 from fastai.optimizer import SGD, Adam, OptimWrapper
@@ -27,12 +26,14 @@ from fastcore.basics import noop, patch
 from safetensors.torch import load_file, save_file
 
 from .core import UserError, atomic_path, atomic_write, read_json, scores, write_json
+from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
 from .models import arch_info, create_arch, load_state_dict_file, split_params
 from .config import TrainConfig
 from .recipe import complete_config, resolve_pretrained
 from .averaging import EMA, SWA, mix_callbacks
+from .tracking import check_loggers, close_loggers, make_loggers
 from .runs import Run, append_results, export_pickle, new_run_dir, results_row, save_run, write_status
 
 # %% auto #0
@@ -92,21 +93,8 @@ def _resolve_precision(cfg, device)->str:
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
 def logger_callbacks(cfg:TrainConfig)->list:
-    "fastai's callbacks for the loggers of `cfg.log` (csv is the run folder's own history)"
-    cbs = []
-    for name in cfg.log:
-        if name == 'tensorboard':
-            try: from fastai.callback.tensorboard import TensorBoardCallback
-            except ImportError: raise UserError("log 'tensorboard' needs: pip install tensorboard") from None
-            cbs.append(TensorBoardCallback(trace_model=False))
-        elif name == 'wandb':
-            try: import wandb; from fastai.callback.wandb import WandbCallback
-            except ImportError: raise UserError("log 'wandb' needs: pip install wandb") from None
-            os.environ.setdefault('WANDB_MODE', 'offline')
-            if wandb.run is None: wandb.init(project='image_classification', config=cfg.to_dict())
-            cbs.append(WandbCallback(log_preds=False, log_model=False))
-        elif name != 'csv': raise UserError(f"unknown logger {name!r}: use csv, tensorboard or wandb")
-    return cbs
+    "The kit's logger callbacks for `cfg.log` (`tracking`: one TensorBoard log, one W&B run per run, in the run folder)"
+    return make_loggers(cfg.log, cfg.to_dict())
 
 def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     "A fastai `Learner` for `cfg`, with the registry's body/head split; `weight`: per-class loss weights"
@@ -190,6 +178,14 @@ class RunTracker(Callback):
         probs = (act(torch.cat(self.preds)), torch.cat(self.targs)) if self.preds else None
         self.state.record_epoch(self.phase, self.epoch, row, time.time() - self.t0, probs)
 
+# %% ../nbs/40_train.ipynb #01126782
+@patch
+def progress_label(self:RunTracker)->str:
+    "What this fit is: 'stage 2/3: 64 px, 4 epochs' (', body frozen' for a freeze phase)"
+    ph, n = self.phase, len(self.state.cfg.sizes)
+    return (f"stage {ph['stage'] + 1}/{n}: {ph['size']} px, {ph['epochs']} epoch{'s' * (ph['epochs'] != 1)}"
+            + (', body frozen' if ph['frozen'] else ''))
+
 # %% ../nbs/40_train.ipynb #0fc5416c
 def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
     "fastai's lr_find plot (loss against learning rate, the valley marked) on a `Figure`: no pyplot state, no backend change"
@@ -265,21 +261,24 @@ def train(
     quiet:bool=False,         # no progress bars
 )->Run:
     "Train one run of `cfg` on `table`: freeze epochs, lr_find and progressive resizing"
-    t_start = time.time()
+    t_start, state = time.time(), None
+    check_loggers(cfg.log)  # a missing tensorboard/wandb fails here, before a run folder exists
     cfg, table, folder, progress = _start(cfg, table, Path(out), name, resume, full, quiet)
     write_status(folder, 'running', full=full)
     try:
-        state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed=bool(resume),
-                         deadline=None if cfg.budget is None else t_start + cfg.budget)
-        for ph in state.todo():
-            state.fit_phase(ph)
-            if state.stopped:
-                if not quiet: print(f"time budget reached: stopped after {len(progress['history'])} epochs")
-                break
-        return state.finish()
+        with showing(not quiet):
+            state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed=bool(resume),
+                             deadline=None if cfg.budget is None else t_start + cfg.budget)
+            for ph in state.todo():
+                state.fit_phase(ph)
+                if state.stopped:
+                    if not quiet: print(f"time budget reached: stopped after {len(progress['history'])} epochs")
+                    break
+            return state.finish()
     except BaseException as e:
         write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         raise
+    finally: close_loggers(getattr(state, 'learn', None))  # one W&B run per run, finished here
 
 # %% ../nbs/40_train.ipynb #7399a950
 class RunState:
@@ -317,7 +316,7 @@ class RunState:
             return self.learn
         learn = self.learn = make_learner(self.cfg, self.dls(size), self.model, class_weights(self.table, self.cfg.class_weights))
         learn.path = self.folder  # lr_find's temporary file goes here, not into the working directory
-        if self.quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
+        use_progress(learn, not self.quiet)  # labelled bars on a terminal, one line per epoch in a log, nothing when quiet
         learn.create_opt()
         if self.resumed: load_checkpoint(self.folder, learn)
         return learn
