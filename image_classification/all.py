@@ -30,8 +30,9 @@ from .interpret import *
 from .report import *
 from .auto import *
 from .demo import *
+from .app import *
 from .bench import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'progress', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'tracking', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'bench')
+_MODULES = ('core', 'progress', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'tracking', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'app', 'bench')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

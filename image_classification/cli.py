@@ -18,7 +18,7 @@ from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_validate', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
-           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export',
+           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export', 'cmd_app',
            'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'main']
 
 # %% ../nbs/90_cli.ipynb #718e2253
@@ -109,9 +109,11 @@ def config_from_args(
     return TrainConfig.from_dict(d)
 
 def _check_names(cfg:TrainConfig):
-    "Fail on an unknown architecture or augmentation preset before any image is decoded"
+    "Fail on an unknown architecture, augmentation preset or logger (or its missing package) before any image is decoded"
     from image_classification.models import arch_info
     from image_classification.augment import aug_preset
+    from image_classification.tracking import check_loggers
+    check_loggers(cfg.log)
     if cfg.arch is not None: arch_info(cfg.arch)
     if isinstance(cfg.aug, str): aug_preset(cfg.aug)
 
@@ -362,11 +364,25 @@ def _export_args(p):
     p.add_argument('--size', type=int, help="input size of an ensemble's graph (default: its largest member's)")
     p.add_argument('--opset', type=int, default=17, help="ONNX opset version")
     p.add_argument('--no-check', dest='check', action='store_false', help="skip comparing ONNX Runtime with PyTorch after the export")
+    p.add_argument('--hub', metavar='DIR', default=None, help="instead of ONNX, write a run as a Hugging Face hub folder: model.safetensors (timm's key names for a timm architecture), config.json, README.md model card")
+    p.add_argument('--push-to-hub', metavar='USER/NAME', default=None, help="with --hub: also upload the folder to this hub repository (needs the internet and a login)")
+
+def _export_hub(args)->int:
+    from image_classification.predict import export_hub
+    cfg = export_hub(args.source, args.hub, push_to=args.push_to_hub)
+    args.out = args.hub  # where `main` writes export_config.yaml
+    how = "timm.create_model('local-dir:DIR', pretrained=True)" if 'key_format' not in cfg else "image_classification.models.create_arch (kit keys, see config.json)"
+    print(f"{cfg['architecture']}, {cfg['num_classes']} classes, input {cfg['pretrained_cfg']['input_size']}; load with {how}")
+    if args.push_to_hub: print(f"uploaded to https://huggingface.co/{args.push_to_hub}")
+    print(f"written: {Path(args.hub).resolve()} (model.safetensors, config.json, README.md)")
+    return 0
 
 def cmd_export(args)->int:
-    "Export a run or an ensemble to ONNX"
+    "Export a run or an ensemble to ONNX, or a run as a hub-format folder (--hub)"
     import time
     from image_classification.predict import export_onnx
+    if args.hub: return _export_hub(args)
+    if args.push_to_hub: raise UserError("--push-to-hub uploads a hub folder: give --hub DIR too")
     t0 = time.time()
     info = export_onnx(args.source, args.out, args.size, args.opset, args.check)
     args.out, p = str(info['path']), info['pipeline']  # where `main` writes export_config.yaml
@@ -377,6 +393,23 @@ def cmd_export(args)->int:
         inexact = [Path(m['run']).name for m in info['members'] if not m['exact']]
         if inexact: print(f"approximated inside the graph (another size or channels than the input): {', '.join(inexact)}")
     print(f"written: {Path(info['path']).resolve()}")
+    return 0
+
+def _app_args(p):
+    p.add_argument('source', help="a run folder, an experiment folder (its ensemble.json, else its best run), or a k-fold folder")
+    p.add_argument('--host', default='127.0.0.1', help="address to listen on (0.0.0.0: every interface of this machine)")
+    p.add_argument('--port', type=int, default=7860, help="port to listen on")
+    p.add_argument('--share', action='store_true', help="also open a public gradio.live link (needs the internet; off by default)")
+    p.add_argument('--topk', type=int, default=5, help="classes shown with their probabilities")
+    p.add_argument('--tta', action='store_true', help="test-time augmentation, as imgclf predict --tta")
+    p.add_argument('--tta-aug', default='run', help="TTA views: run, flip, default, or a preset name")
+    p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU; no TTA)")
+
+def cmd_app(args)->int:
+    "Serve a Gradio web demo of a run, an ensemble or k-fold models"
+    from image_classification.app import describe_source, launch_app
+    print(f"serving {describe_source(args.source)} on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    launch_app(args.source, host=args.host, port=args.port, share=args.share, topk=args.topk, tta=args.tta, tta_aug=args.tta_aug, engine=args.engine)
     return 0
 
 _BENCH_PARTS = ('loop', 'cache', 'onnx')
@@ -424,7 +457,8 @@ _COMMANDS = {
     'predict':  (_predict_args, cmd_predict, "predict a test set with a run, an ensemble or k-fold models; write a CSV"),
     'interpret':(_interpret_args, cmd_interpret, "figures and tables from saved probabilities: confusion matrix, top losses, per-class metrics, OOD gap"),
     'report':   (_report_args, cmd_report, "write REPORT.md and a self-contained report.html of an experiment"),
-    'export':   (_export_args, cmd_export, "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch"),
+    'export':   (_export_args, cmd_export, "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch; or a run as a hub folder that timm loads (--hub)"),
+    'app':      (_app_args, cmd_app, "serve a Gradio web demo of a run, an ensemble or k-fold models: upload an image, see its top classes"),
     'bench':    (_bench_args, cmd_bench, "time a plain PyTorch loop, fastai and this kit side by side; inference img/s"),
 }
 

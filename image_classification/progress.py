@@ -94,9 +94,10 @@ def _fmt(v)->str: return f'{v:.4f}' if isinstance(v, float) else str(v)
 
 class ReadableProgress(ProgressCallback):
     "fastai's progress bars with labels on a terminal; one plain line per epoch or pass elsewhere"
-    def __init__(self, mode:str='bar', label:str|None=None): self.mode, self.label, self.n_pass = mode, label, 0
+    def __init__(self, mode:str='bar', label:str|None=None, predict:bool=False): self.mode, self.label, self.predict = mode, label, predict
     @property
-    def name(self): return 'progress'  # fastai's own name for its progress callback (`learn.progress`)
+    def name(self):  # fastai's own name (`learn.progress`) for training; not for prediction, where `tta` would draw its own bar
+        return 'readable_progress' if self.predict else 'progress'
 
     def _fit_label(self)->str:
         if hasattr(self.learn, 'lr_finder'): return 'finding the learning rate'
@@ -110,11 +111,11 @@ class ReadableProgress(ProgressCallback):
             return label.format(getattr(self.learn, 'epoch', 0) + 1) if '{' in label else label
         return f"{self.fit_label} epoch {self.epoch + 1}/{self.n_epoch} {'train' if self.training else 'valid'}"
 
-    def _predicting(self)->bool: return hasattr(self.learn, 'gather_preds') or hasattr(self.learn, 'lr_finder')
+    def _predicting(self)->bool: return self.predict or hasattr(self.learn, 'gather_preds') or hasattr(self.learn, 'lr_finder')
 
     def before_fit(self):
         self.fit_label, self.t0 = self._fit_label(), time.time()
-        if self.mode == 'off' or hasattr(self.learn, 'gather_preds'): return  # a prediction pass: one line when done
+        if self.mode == 'off' or self.predict or hasattr(self.learn, 'gather_preds'): return  # a prediction pass: one line when done
         if self.mode == 'bar' or not hasattr(self.learn, 'lr_finder'): print(self.fit_label, flush=True)
         if self.mode == 'bar' and self.create_mbar: self.mbar = master_bar(list(range(self.n_epoch)), self.fit_label)
         if self.mode == 'bar' and self.learn.logger != noop and not self._predicting(): self._write_stats(self.recorder.metric_names)
@@ -159,11 +160,12 @@ def use_progress(
     learn,                  # a fastai `Learner`
     show:bool|str=True,     # see `progress_mode`
     label:str|None=None,    # what its fits or passes are (default: from the callbacks, else 'training'/'predicting')
+    predict:bool=False,     # a Learner that only predicts: one line per pass, never a training header
 ):
     "Replace fastai's progress callback of `learn` by `ReadableProgress` (none when progress is off); return `learn`"
     learn.remove_cb(ProgressCallback)
     mode = progress_mode(show)
     if mode == 'off': learn.logger = noop; return learn  # without a progress callback fastai would print each record
-    learn.add_cb(cb := ReadableProgress(mode, label))
+    learn.add_cb(cb := ReadableProgress(mode, label, predict))
     learn.logger = cb.log  # also after get_preds, which restores the logger before its last event (fastai prints a record there)
     return learn
