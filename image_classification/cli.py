@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #99989280
 from __future__ import annotations
-import argparse, sys, traceback, warnings
+import argparse, re, sys, traceback, warnings
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
@@ -19,7 +19,7 @@ from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_validate', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
            'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export', 'cmd_app',
-           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'main']
+           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'in_flags', 'main']
 
 # %% ../nbs/90_cli.ipynb #718e2253
 def _apply_config(sub:argparse.ArgumentParser, argv:list)->argparse.Namespace:
@@ -493,6 +493,15 @@ def _run(name:str, sub:argparse.ArgumentParser, argv:list)->int:
     if code == 0: save_resolved(args, name)
     return code
 
+_FLAGS = [(r"\bmethod='(\w+)'", r'--split \1'), (r'\bpretrained=False\b', '--no-pretrained'), (r'\bweights=FILE\b', '--weights FILE'),
+          (r'\bpass (path|label|group|split)_col\b', r'pass --\1-col'), (r'\b(path|label|group|split)_col\b', r'--\1-col'),
+          (r'\bvalid_pct\b', '--valid-pct'), (r'\bfull=True\b', '--full')]
+
+def in_flags(msg:str)->str:
+    "A library error message with the Python parameters it names replaced by the flags a user types"
+    for pattern, flag in _FLAGS: msg = re.sub(pattern, flag, msg)
+    return msg
+
 def main(argv:list|None=None)->int:
     "Run `imgclf`; return the exit status"
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -507,7 +516,7 @@ def main(argv:list|None=None)->int:
     try: return _run(name, subs[name], argv[1:])
     except UserError as e:
         if debug: traceback.print_exc()
-        print(f"imgclf {name}: error: {e}", file=sys.stderr)
+        print(f"imgclf {name}: error: {in_flags(str(e))}", file=sys.stderr)
         return UserError.exit_code
     except KeyboardInterrupt:
         print(f"imgclf {name}: interrupted", file=sys.stderr)

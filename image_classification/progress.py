@@ -10,7 +10,7 @@ import contextlib, contextvars, os, shutil, sys, time
 
 from fastai.callback.progress import ProgressCallback
 from fastcore.basics import noop
-from fastprogress.fastprogress import (IN_NOTEBOOK, MAX_COLS, ConsoleMasterBar, ConsoleProgressBar, NBMasterBar,
+from fastprogress.fastprogress import (IN_NOTEBOOK, MAX_COLS, ConsoleMasterBar, ConsoleProgressBar, MasterBar, NBMasterBar,
                                        NBProgressBar, ProgressBar)
 
 # %% auto #0
@@ -51,9 +51,9 @@ class ConsoleBar(ConsoleProgressBar):
 
 class ConsoleMaster(ConsoleMasterBar):
     "fastprogress's console master bar with `ConsoleBar` children"
-    def __init__(self, gen, total=None, **kwargs):
-        super().__init__(gen, total=total, **kwargs)
-        self.main_bar = ConsoleBar(gen, total, display=False)
+    def __init__(self, gen, total=None):
+        MasterBar.__init__(self, gen, ConsoleBar, total)  # not ConsoleMasterBar's, whose main bar prints the probe
+        self.total_time = False
 
 def make_bar(items, total:int|None=None, label:str='', parent=None, leave:bool=True):
     "A labelled fastprogress bar over `items`: the notebook's or the kit's console bar"
@@ -84,7 +84,9 @@ def track(
     mode, total = progress_mode(show), len(items) if total is None and hasattr(items, '__len__') else total
     if mode == 'off' or not total: yield from items; return
     t0, n = time.time(), 0
-    if mode == 'bar': yield from make_bar(items, total, label + ':'); n = total
+    if mode == 'bar':
+        yield from make_bar(items, total, label + ':'); n = total
+        if not IN_NOTEBOOK: print(flush=True)  # a console bar that stays ends without a newline
     else:
         for n, x in enumerate(items, 1): yield x
     if mode == 'lines': print(f"{label}: {n:,}{' ' + unit if unit else ''} in {time.time() - t0:.1f} s", flush=True)
