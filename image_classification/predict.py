@@ -142,9 +142,9 @@ def model_card(run:Run, config:dict)->str:
     metrics = '\n'.join(f'| {k} | {v:.4f} |' for k, v in (m.get('metrics') or {}).items()) or '| (trained on train+valid: no validation score) | |'
     load = ("```python\nimport timm\nmodel = timm.create_model('local-dir:.', pretrained=True).eval()\n"
             "transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))\n```" if timm_arch else
-            f"```python\nimport json, safetensors.torch\nfrom image_classification.models import create_arch\n"
-            f"cfg = json.load(open('config.json'))\nmodel = create_arch(**cfg['model_args'], pretrained=False)\n"
-            f"model.load_state_dict(safetensors.torch.load_file('model.safetensors'))\n```")
+            "```python\nimport json, safetensors.torch\nfrom image_classification.models import create_arch\n"
+            "cfg = json.load(open('config.json'))\nmodel = create_arch(**cfg['model_args'], pretrained=False)\n"
+            "model.load_state_dict(safetensors.torch.load_file('model.safetensors'))\n```")
     front = ['---', 'library_name: ' + ('timm' if timm_arch else 'image_classification'), 'pipeline_tag: image-classification',
              'tags:', '- image-classification', '- fastai', '- timm' if timm_arch else '- image_classification', '---']
     p = config['pretrained_cfg']

@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import dataclasses, itertools, os, shutil, time
+import dataclasses, itertools, shutil, time
 from functools import partial
 from pathlib import Path
 
