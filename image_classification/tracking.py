@@ -56,6 +56,8 @@ class RunLogger(Callback):
         self.write_scalars({**self.epoch_record(), 'epoch': float(self.n_epochs)}, self.step); self.n_epochs += 1
     def close(self):
         if self.opened: self.shut(); self.opened = False
+    def __getstate__(self):  # a pickled Learner (`export.pkl`) keeps the logger's settings, not its open writer or run
+        return {k: v for k, v in self.__dict__.items() if k not in ('writer', 'wandb_run')} | {'opened': False}
     def open(self, folder:Path): raise NotImplementedError
     def write_scalars(self, values:dict, step:int): raise NotImplementedError
     def shut(self): pass
