@@ -9,6 +9,7 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #a98fbca0
 from .core import *
+from .progress import *
 from .data import *
 from .datasets import *
 from .augment import *
@@ -18,6 +19,7 @@ from .config import *
 from .recipe import *
 from .runs import *
 from .averaging import *
+from .tracking import *
 from .train import *
 from .kfold import *
 from .ensemble import *
@@ -28,8 +30,9 @@ from .interpret import *
 from .report import *
 from .auto import *
 from .demo import *
+from .app import *
 from .bench import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'bench')
+_MODULES = ('core', 'progress', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'tracking', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'app', 'bench')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #99989280
 from __future__ import annotations
-import argparse, sys, traceback, warnings
+import argparse, re, sys, traceback, warnings
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
@@ -19,8 +19,8 @@ from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_validate', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
-           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export',
-           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'main']
+           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export', 'cmd_app',
+           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'in_flags', 'main']
 
 # %% ../nbs/90_cli.ipynb #718e2253
 def _apply_config(sub:argparse.ArgumentParser, argv:list)->argparse.Namespace:
@@ -74,8 +74,8 @@ def _split_seed(args)->int:
     return 42 if getattr(args, 'seed', None) is None else args.seed
 
 def _bars(args)->bool:
-    "Progress bars unless --quiet, or when output goes to a log file rather than a terminal"
-    return not args.quiet and sys.stdout.isatty()
+    "Progress unless --quiet: labelled bars on a terminal, one plain line per step in a log file or pipe (`progress.progress_mode`)"
+    return not args.quiet
 
 def _read_source(args, split=True):
     from image_classification.data import read_table, set_max_pixels, split_table
@@ -123,9 +123,11 @@ def config_from_args(
     return TrainConfig.from_dict(d)
 
 def _check_names(cfg:TrainConfig):
-    "Fail on an unknown architecture or augmentation preset before any image is decoded"
+    "Fail on an unknown architecture, augmentation preset or logger (or its missing package) before any image is decoded"
     from image_classification.models import arch_info, check_sizes, create_arch
     from image_classification.augment import aug_preset
+    from image_classification.tracking import check_loggers
+    check_loggers(cfg.log)
     if cfg.arch is not None: arch_info(cfg.arch); check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
     if cfg.arch is not None and cfg.arch_kwargs: create_arch(cfg.arch, 2, pretrained=False, n_in=cfg.channels or 3, **cfg.arch_kwargs)  # options it takes?
     if isinstance(cfg.aug, str): aug_preset(cfg.aug)
@@ -144,7 +146,7 @@ def cmd_validate(args)->int:
     if args.test: table, err = read_table(args.source, root=args.root, path_col=args.path_col, test=True), None
     else: table, err = _split_or_report(args)
     report = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers)
-    print(report.format())
+    print(in_flags(report.format()))
     if err is not None and report.ok: raise err
     if (b := report.balance()) and not args.test:
         from image_classification.recipe import imbalance_remedy
@@ -164,7 +166,7 @@ def _validated(args, split=True):
     table, err = _split_or_report(args, split=split)
     report = validate(table, stratify=split and args.split == 'stratified', progress=_bars(args))
     if not report.ok:
-        print(report.format())
+        print(in_flags(report.format()))
         raise SystemExit(2)
     if err is not None: raise err
     return table
@@ -249,6 +251,13 @@ def _predict_args(p):
     p.add_argument('--skip-bad', action='store_true', help="predict the usable images and write the others with an empty label and an error column (default: refuse, naming every unusable image, before any inference)")
     _add_max_pixels(p)
 
+def _source_note(attrs:dict)->str:
+    "Which model(s) a prediction used, in words: the run, or the members and how they voted"
+    members = attrs.get('members') or []
+    if len(members) == 1: return f"the run {members[0]}" + (f", re-checked by {attrs['recheck']}" if attrs.get('recheck') else '')
+    return (f"{len(members)} members ({attrs.get('vote')} vote): " + ', '.join(Path(m).name for m in members)
+            + (f"; re-checked by {attrs['recheck']}" if attrs.get('recheck') else ''))
+
 def cmd_predict(args)->int:
     "Predict a test set; write a submission CSV"
     from image_classification.data import set_max_pixels
@@ -260,6 +269,7 @@ def cmd_predict(args)->int:
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
                  recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad)
     skipped = df.attrs.get('skipped')
+    print(f"predicted with {_source_note(df.attrs)}")
     print(f"{len(df)} predictions written to {Path(args.out).resolve()}" + (f" ({skipped} unusable images with an empty label: see the error column)" if skipped else ''))
     if df.attrs.get('accuracy') is not None: print(f"accuracy on the test labels: {df.attrs['accuracy']:.4f}")
     return 0
@@ -324,7 +334,7 @@ def _demo_args(p):
 def cmd_demo(args)->int:
     "Run the whole pipeline offline on an embedded dataset"
     from image_classification.demo import demo
-    r = demo(args.data, args.out, quick=args.quick, seed=args.seed, quiet=args.quiet or not sys.stdout.isatty())
+    r = demo(args.data, args.out, quick=args.quick, seed=args.seed, quiet=args.quiet)
     print("\nSummary (validation accuracy; ensembles scored out-of-fold over the validation rows)")
     print(r['summary'].to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     print(f"\nheld-back test accuracy of the weighted ensemble: {r['test_accuracy']:.4f} on {r['n_test']} images")
@@ -414,11 +424,25 @@ def _export_args(p):
     p.add_argument('--size', type=int, help="input size of an ensemble's graph (default: its largest member's)")
     p.add_argument('--opset', type=int, default=17, help="ONNX opset version")
     p.add_argument('--no-check', dest='check', action='store_false', help="skip comparing ONNX Runtime with PyTorch after the export")
+    p.add_argument('--hub', metavar='DIR', default=None, help="instead of ONNX, write a run as a Hugging Face hub folder: model.safetensors (timm's key names for a timm architecture), config.json, README.md model card")
+    p.add_argument('--push-to-hub', metavar='USER/NAME', default=None, help="with --hub: also upload the folder to this hub repository (needs the internet and a login)")
+
+def _export_hub(args)->int:
+    from image_classification.predict import export_hub
+    cfg = export_hub(args.source, args.hub, push_to=args.push_to_hub)
+    args.out = args.hub  # where `main` writes export_config.yaml
+    how = "timm.create_model('local-dir:DIR', pretrained=True)" if 'key_format' not in cfg else "image_classification.models.create_arch (kit keys, see config.json)"
+    print(f"{cfg['architecture']}, {cfg['num_classes']} classes, input {cfg['pretrained_cfg']['input_size']}; load with {how}")
+    if args.push_to_hub: print(f"uploaded to https://huggingface.co/{args.push_to_hub}")
+    print(f"written: {Path(args.hub).resolve()} (model.safetensors, config.json, README.md)")
+    return 0
 
 def cmd_export(args)->int:
-    "Export a run or an ensemble to ONNX"
+    "Export a run or an ensemble to ONNX, or a run as a hub-format folder (--hub)"
     import time
     from image_classification.predict import export_onnx
+    if args.hub: return _export_hub(args)
+    if args.push_to_hub: raise UserError("--push-to-hub uploads a hub folder: give --hub DIR too")
     t0 = time.time()
     info = export_onnx(args.source, args.out, args.size, args.opset, args.check)
     args.out, p = str(info['path']), info['pipeline']  # where `main` writes export_config.yaml
@@ -429,6 +453,23 @@ def cmd_export(args)->int:
         inexact = [Path(m['run']).name for m in info['members'] if not m['exact']]
         if inexact: print(f"approximated inside the graph (another size or channels than the input): {', '.join(inexact)}")
     print(f"written: {Path(info['path']).resolve()}")
+    return 0
+
+def _app_args(p):
+    p.add_argument('source', help="a run folder, an experiment folder (its ensemble.json, else its best run), or a k-fold folder")
+    p.add_argument('--host', default='127.0.0.1', help="address to listen on (0.0.0.0: every interface of this machine)")
+    p.add_argument('--port', type=int, default=7860, help="port to listen on")
+    p.add_argument('--share', action='store_true', help="also open a public gradio.live link (needs the internet; off by default)")
+    p.add_argument('--topk', type=int, default=5, help="classes shown with their probabilities")
+    p.add_argument('--tta', action='store_true', help="test-time augmentation, as imgclf predict --tta")
+    p.add_argument('--tta-aug', default='run', help="TTA views: run, flip, default, or a preset name")
+    p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU; no TTA)")
+
+def cmd_app(args)->int:
+    "Serve a Gradio web demo of a run, an ensemble or k-fold models"
+    from image_classification.app import describe_source, launch_app
+    print(f"serving {describe_source(args.source)} on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    launch_app(args.source, host=args.host, port=args.port, share=args.share, topk=args.topk, tta=args.tta, tta_aug=args.tta_aug, engine=args.engine)
     return 0
 
 def _bench_args(p):
@@ -475,7 +516,8 @@ _COMMANDS = {
     'predict':  (_predict_args, cmd_predict, "predict a test set with a run, an ensemble or k-fold models; write a CSV"),
     'interpret':(_interpret_args, cmd_interpret, "figures and tables from saved probabilities: confusion matrix, top losses, per-class metrics, OOD gap"),
     'report':   (_report_args, cmd_report, "write REPORT.md and a self-contained report.html of an experiment"),
-    'export':   (_export_args, cmd_export, "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch"),
+    'export':   (_export_args, cmd_export, "export a run or an ensemble (as one graph) to ONNX, checked against PyTorch; or a run as a hub folder that timm loads (--hub)"),
+    'app':      (_app_args, cmd_app, "serve a Gradio web demo of a run, an ensemble or k-fold models: upload an image, see its top classes"),
     'bench':    (_bench_args, cmd_bench, "time a plain PyTorch loop, fastai and this kit side by side; inference img/s"),
 }
 
@@ -510,6 +552,15 @@ def _run(name:str, sub:argparse.ArgumentParser, argv:list)->int:
     if code == 0: save_resolved(args, name)
     return code
 
+_FLAGS = [(r"\bmethod='(\w+)'", r'--split \1'), (r'\bpretrained=False\b', '--no-pretrained'), (r'\bweights=FILE\b', '--weights FILE'),
+          (r'\bpass (path|label|group|split)_col\b', r'pass --\1-col'), (r'\b(path|label|group|split)_col\b', r'--\1-col'),
+          (r'\bvalid_pct\b', '--valid-pct'), (r'\bfull=True\b', '--full')]
+
+def in_flags(msg:str)->str:
+    "A library error message with the Python parameters it names replaced by the flags a user types"
+    for pattern, flag in _FLAGS: msg = re.sub(pattern, flag, msg)
+    return msg
+
 def main(argv:list|None=None)->int:
     "Run `imgclf`; return the exit status"
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -524,7 +575,7 @@ def main(argv:list|None=None)->int:
     try: return _run(name, subs[name], argv[1:])
     except UserError as e:
         if debug: traceback.print_exc()
-        print(f"imgclf {name}: error: {e}", file=sys.stderr)
+        print(f"imgclf {name}: error: {in_flags(str(e))}", file=sys.stderr)
         return UserError.exit_code
     except OSError as e:  # the machine's files and disks (a write fault not met by atomic_path, a folder it cannot make)
         if debug: traceback.print_exc()

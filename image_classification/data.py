@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from fastprogress.fastprogress import progress_bar
 from sklearn.model_selection import (GroupKFold, GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold,
                                      StratifiedShuffleSplit, train_test_split)
 from fastai.vision.core import PILImage, PILImageBW
 from .core import UserError, atomic_path, read_json, write_json
+from .progress import track
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'natural_key', 'is_image_file', 'image_files', 'classes_of',
@@ -564,7 +564,7 @@ def _decode_all(paths:list, progress:bool, n_workers:int|None, max_pixels:int|No
         with warnings.catch_warnings(), ThreadPoolExecutor(n_workers) as ex:
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)  # reported as too_large
             it = ex.map(lambda p: _check_file(p, max_pixels), paths)
-            return list(progress_bar(it, total=len(paths), leave=False) if progress and paths else it)
+            return list(track(it, 'checking images', total=len(paths), show=progress, unit='images'))
     finally: ImageFile.LOAD_TRUNCATED_IMAGES = old
 
 # %% ../nbs/10_data.ipynb #cefb4c5d
@@ -584,7 +584,7 @@ def _label_problems(df:pd.DataFrame, stratify:bool, add):
     counts = good['label'].value_counts()
     if stratify:
         for c in counts.index[counts == 1]:
-            add('single_image_class', int(np.flatnonzero((labels == c).to_numpy())[0]), None, f'class {c!r} has a single image: a stratified split needs 2 or more')
+            add('single_image_class', int(np.flatnonzero((labels == c).to_numpy())[0]), None, f"class {c!r} has a single image: a stratified split needs 2 or more (or use method='random')")
     if 'split' in df:
         in_train = set(good.loc[good['split'] == 'train', 'label'])
         for c in sorted(set(good.loc[good['split'] == 'valid', 'label']) - in_train, key=natural_key):

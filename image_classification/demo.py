@@ -18,7 +18,7 @@ from .config import TrainConfig
 from .train import train
 from .ensemble import ensemble_experiment
 from .predict import predict
-from .report import write_report
+from .report import record_test_score, write_report
 
 # %% auto #0
 __all__ = ['DEMO_DATA', 'demo_recipes', 'demo_data', 'demo']
@@ -96,6 +96,7 @@ def demo(
     print(f"5. predicting the held-back test set with the weighted ensemble -> {out/'submission.csv'}")
     pred = predict(exp, test.drop(columns=['label']), out=out/'submission.csv', progress=not quiet)
     test_acc = accuracy(pred['target'].to_numpy(), [list(pred.attrs['classes']).index(l) for l in test['label']])
+    record_test_score(exp, test_acc, len(test), 'the weighted ensemble', what=f'{len(test)} held-back {data} images')  # the report shows it
     print(f"6. writing the report -> {exp/'report'}")
     return dict(summary=pd.DataFrame(rows), test_accuracy=test_acc, n_test=len(test), seconds=time.time() - t0, folder=out,
                 experiment=exp, submission=out/'submission.csv', report=write_report(exp))

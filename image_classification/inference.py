@@ -6,20 +6,21 @@ Docs: https://image-classification.github.io/image_classification/inference.html
 
 # %% ../nbs/55_inference.ipynb #16501cad
 from __future__ import annotations
-import io, json, os, warnings
+import io, json, os, tempfile, warnings
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
 from torch import nn
 import torch.nn.functional as F
 from fastai.data.transforms import Normalize
-from fastai.callback.progress import ProgressCallback
 from fastai.learner import Learner
+from PIL import Image as PILImage
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed
 from fastai.vision.augment import Flip
 
 from .core import UserError, accuracy, read_json
+from .progress import use_progress
 from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
@@ -30,8 +31,8 @@ from .ensemble import align_classes, common_classes, ensemble_vote, folder_membe
 
 # %% auto #0
 __all__ = ['TTA_AUGS', 'ENGINES', 'ONNX_TOLERANCE', 'read_test_table', 'inference_dls', 'inference_dl', 'tta_aug_for',
-           'predict_probs', 'evaluate_run', 'member_probs', 'source_probs', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph',
-           'onnx_session', 'onnx_meta', 'check_onnx', 'onnx_probs', 'onnx_file_probs']
+           'predict_probs', 'evaluate_run', 'member_probs', 'source_probs', 'image_file', 'predict_image', 'ProbsGraph',
+           'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta', 'check_onnx', 'onnx_probs', 'onnx_file_probs']
 
 # %% ../nbs/55_inference.ipynb #51c24f89
 def read_test_table(
@@ -97,11 +98,10 @@ def tta_aug_for(
 # %% ../nbs/55_inference.ipynb #d62e18cb
 ENGINES = ('torch', 'onnx')
 
-def _learner(run:Run, dls, progress:bool)->Learner:
-    "A fastai `Learner` for inference only: softmax outputs, a progress bar if asked"
+def _learner(run:Run, dls, progress:bool, label:str|None=None)->Learner:
+    "A fastai `Learner` for inference only: softmax outputs, a labelled progress bar (or line) if asked"
     learn = Learner(dls, run.model.to(dls.device).eval(), loss_func=CrossEntropyLossFlat())
-    if not progress: learn.remove_cb(ProgressCallback)
-    return learn
+    return use_progress(learn, progress, label, predict=True)
 
 def predict_probs(
     run_or_folder:Run|str|Path,  # a loaded `Run` or a run folder
@@ -123,9 +123,10 @@ def predict_probs(
     run = run_or_folder if isinstance(run_or_folder, Run) else load_run(run_or_folder)
     dls = inference_dls(run.meta, test_table, tta_aug_for(run.meta, tta_aug) if tta else None, bs, num_workers, device)
     if engine == 'onnx': return onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs))
-    learn, dl = _learner(run, dls, progress), inference_dl(dls, test_table, bs)
+    if tta and tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
+    label = f"{'TTA view {}/' + str(tta_n + 1) + ' of ' if tta else 'predicting with '}{run.folder.name}"
+    learn, dl = _learner(run, dls, progress, label), inference_dl(dls, test_table, bs)
     if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
-    if tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
     set_seed(seed)
     return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
 
@@ -178,6 +179,36 @@ def source_probs(
     classes = common_classes(src.members, classes)
     probs = [align_classes(member_probs(m.folder, test, **kwargs), m.classes, classes, m.name) for m in src.members]
     return (*ensemble_vote(probs, src.weights, src.vote), classes, src)
+
+# %% ../nbs/55_inference.ipynb #d1fa9b61
+def image_file(
+    image,               # a path, str, PIL image or numpy array (H x W or H x W x C; uint8, or floats in [0, 1])
+    folder:str|Path,     # where an image in memory is written as PNG
+)->Path:
+    "A file holding `image`: a path as given (checked to exist), an image in memory saved losslessly as PNG"
+    if isinstance(image, (str, Path)):
+        if not Path(image).is_file(): raise UserError(f"no such image file: {image}")
+        return Path(image).absolute()
+    if isinstance(image, np.ndarray):
+        arr = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+        image = PILImage.fromarray(arr[..., 0] if arr.ndim == 3 and arr.shape[-1] == 1 else arr)
+    if not isinstance(image, PILImage.Image): raise UserError(f"cannot predict a {type(image).__name__}: give a path, a PIL image or a numpy array")
+    path = Path(folder)/'image.png'
+    image.save(path, format='PNG')
+    return path
+
+def predict_image(
+    source,              # a run, k-fold or experiment folder (its ensemble), or a list of run folders (`resolve_source`)
+    image,               # a path, str, PIL image or numpy array
+    tta:bool=False,      # test-time augmentation
+    topk:int|None=None,  # keep the k most likely classes (default: all)
+    **kwargs,            # passed to `predict_probs` (tta_n, tta_aug, engine, ...)
+)->dict:
+    "{class: probability} of one image, best first, as `imgclf predict` would score it"
+    with tempfile.TemporaryDirectory() as d:
+        test = pd.DataFrame({'path': [str(image_file(image, d))]})
+        scores, order, classes, _ = source_probs(source, test, tta=tta, **{'progress': False, 'num_workers': 0, **kwargs})
+    return {classes[i]: float(scores[0, i]) for i in order[0][:topk]}
 
 # %% ../nbs/55_inference.ipynb #23882a9c
 class ProbsGraph(nn.Module):

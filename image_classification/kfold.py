@@ -16,6 +16,7 @@ from .data import add_folds, classes_of, fold_split, load_table, same_rows, save
 from .runs import jsonable, list_runs, load_probs, read_meta, save_array
 from .config import TrainConfig, same_recipe
 from .recipe import complete_config
+from .progress import say
 from .train import train
 
 # %% auto #0
@@ -124,6 +125,7 @@ def kfold(
     for i in range(k):
         t = fold_split(table, i)
         folder = _finished_run(out/f'fold{i}', config) if resume else None
+        if folder is None: say(f"fold {i + 1}/{k}: {int((t['split'] == 'train').sum())} training rows, {int((t['split'] == 'valid').sum())} validation rows", not quiet)
         if folder is None: folder = train(cfg, t, out=out/f'fold{i}', name=f"{name or cfg.arch.replace('/', '_')}-fold{i}", quiet=quiet).folder
         oof[(t['split'] == 'valid').to_numpy()] = load_probs(folder, 'valid_probs')
         runs.append(folder)

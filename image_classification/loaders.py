@@ -20,6 +20,7 @@ from fastai.vision.core import image2tensor
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize
 from .core import UserError, default_num_workers
+from .progress import track
 from .data import _where, abs_paths, classes_of, image_cls
 from .models import stats_for
 from .augment import ExactSize, aug_preset
@@ -77,7 +78,8 @@ def decode_images(
     cls, resize = image_cls(channels), Resize(item_size)
     out = torch.empty((len(paths), channels, item_size, item_size), dtype=torch.uint8)
     def one(i): out[i] = image2tensor(resize(cls.create(paths[i]), split_idx=1))
-    with ThreadPoolExecutor(n_workers or min(16, 2 * (os.cpu_count() or 1))) as ex: list(ex.map(one, range(len(paths))))
+    with ThreadPoolExecutor(n_workers or min(16, 2 * (os.cpu_count() or 1))) as ex:
+        list(track(ex.map(one, range(len(paths))), 'decoding images into the cache', total=len(paths), unit='images'))
     _DECODED[key] = out
     while len(_DECODED) > 1 and sum(t.numel() for t in _DECODED.values()) > CACHE_MAX_BYTES: _DECODED.pop(next(iter(_DECODED)))
     return out

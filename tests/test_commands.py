@@ -61,7 +61,7 @@ def kf(data, tmp_path_factory):
 
 # --- every option documented ---
 
-EXPECTED = ['demo', 'validate', 'train', 'auto', 'kfold', 'ensemble', 'recheck', 'pseudo', 'predict', 'interpret', 'report', 'export', 'bench']
+EXPECTED = ['demo', 'validate', 'train', 'auto', 'kfold', 'ensemble', 'recheck', 'pseudo', 'predict', 'interpret', 'report', 'export', 'app', 'bench']
 
 def test_every_command_is_there():
     "A command that disappears or is renamed fails here, not in a skip"
