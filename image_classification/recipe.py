@@ -144,6 +144,9 @@ def imbalance_remedy(
     if metric == 'accuracy':
         return 'none', (f"no reweighting: the commonest class has {ratio:.1f}x the images of the rarest, and you are judged on "
                         "accuracy, which the natural class frequencies serve (rule: reweight for balanced accuracy or macro F1 only)")
+    if metric == 'macro_f1':
+        return 'logit_adjust', (f"logit adjustment (the loss adds the log class prior: balanced logits): the commonest class has "
+                                f"{ratio:.1f}x the images of the rarest and you are judged on macro_f1 (rule: 3x or more)")
     return 'sample', (f"weighted sampling (every class drawn equally often): the commonest class has {ratio:.1f}x the images "
                       f"of the rarest and you are judged on {metric} (rule: 3x or more)")
 
