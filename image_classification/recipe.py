@@ -172,9 +172,12 @@ def choose_recipe(
     return chosen, why
 
 # %% ../nbs/36_recipe.ipynb #31bf0d8c
-def apply_threads(cfg:TrainConfig)->int:
-    "Set torch's threads for `cfg` (`cfg.threads`, else `core.choose_threads`); return them"
-    n = choose_threads(cfg.threads)
+def apply_threads(
+    cfg:TrainConfig,         # the recipe: its `threads`
+    kept:int|None=None,      # the threads a resumed run started with (the same arithmetic, bit for bit)
+)->int:
+    "Set torch's threads for `cfg` (`kept`, else `cfg.threads`, else `core.choose_threads`); return them"
+    n = kept or choose_threads(cfg.threads)
     torch.set_num_threads(n)
     return n
 

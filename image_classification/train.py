@@ -482,7 +482,7 @@ class RunState:
         self.classes, info = classes_of(table), arch_info(cfg.arch)
         self.channels = cfg.channels or info.n_in
         self.stats, self.phases = info.stats(self.channels), plan_phases(cfg)
-        self.threads = apply_threads(cfg)
+        self.threads = progress['threads'] = apply_threads(cfg, progress.get('threads'))  # chosen from the load once per run
         set_seed(cfg.seed)
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
                                  weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)

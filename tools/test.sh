@@ -28,8 +28,8 @@ while read -r st secs nb; do
   if [ "$st" == ok ]; then ok "nbdev-test $nb ($secs)"; else bad "nbdev-test $nb ($secs)"; cat "$log/$(echo "$nb" | tr / _).out" | tail -40; fi
 done < <(sort -k3 "$log/res")
 
-# 3. pytest (command-line tests).
-pytest -q -p no:cacheprovider tests 2>&1 | tee "$log/pytest.out"
+# 3. pytest (command-line tests), two workers (pytest-xdist; 2 cores).
+pytest -q -p no:cacheprovider -n 2 tests 2>&1 | tee "$log/pytest.out"
 line=$(tail -n 1 "$log/pytest.out")
 p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
 f=0; for n in $(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | grep -oE '[0-9]+'); do f=$((f+n)); done
