@@ -26,8 +26,9 @@ from .models import stats_for
 from .augment import ExactSize, aug_preset
 
 # %% auto #0
-__all__ = ['CACHE_MAX_BYTES', 'PathReader', 'valid_splitter', 'use_cache', 'clear_cache', 'decode_images', 'CachedDL',
-           'cached_dls', 'batch_tfms_for', 'item_size_for', 'data_block', 'balanced_weights', 'get_dls']
+__all__ = ['CACHE_MAX_BYTES', 'GPU_CACHE_SHARE', 'PathReader', 'valid_splitter', 'use_cache', 'clear_cache', 'decode_images',
+           'CachedDL', 'cache_device', 'cached_dls', 'batch_tfms_for', 'item_size_for', 'data_block',
+           'balanced_weights', 'get_dls']
 
 # %% ../nbs/25_loaders.ipynb #0c1570d8
 class PathReader:
@@ -85,6 +86,10 @@ def decode_images(
     return out
 
 # %% ../nbs/25_loaders.ipynb #7363daa3
+def _on(idx:torch.Tensor, device:torch.device)->torch.Tensor:
+    "Batch indices on `device`: on a GPU through pinned memory, asynchronously (a plain copy would wait for the GPU)"
+    return idx if device.type == 'cpu' else idx.pin_memory().to(device, non_blocking=True)
+
 class CachedDL(TfmdDL):
     "A fastai `TfmdDL` whose items are rows of a decoded uint8 tensor: one gather per batch, no per-item work"
     def __init__(self, dataset=None, images=None, labels=None, rows=None, img_type=TensorImage, wgts=None, **kwargs):
@@ -100,7 +105,7 @@ class CachedDL(TfmdDL):
     def retain(self, res, b): return res
     def create_batch(self, b):
         # an empty loader (the valid one of a full=True run) must still describe its types to fastai's `_one_pass`
-        i = self.rows[torch.as_tensor(b, dtype=torch.long)] if len(self.rows) else self.rows[:0]
+        i = self.rows[_on(torch.as_tensor(b, dtype=torch.long), self.rows.device)] if len(self.rows) else self.rows[:0]
         return self.img_type(self.images[i]), TensorCategory(self.labels[i])
 
     def new(self, dataset=None, cls=None, **kwargs):
@@ -110,6 +115,20 @@ class CachedDL(TfmdDL):
                       wgts=None if 'rows' in kwargs else self.wgts)
             return super().new(dataset, cls, **{**kw, **kwargs})
         return TfmdDL.new(self, dataset, cls or TfmdDL, **kwargs)
+
+# %% ../nbs/25_loaders.ipynb #1499fcff
+GPU_CACHE_SHARE = 0.25  # the decoded cache lives on the GPU when it takes at most this share of the free GPU memory
+
+def cache_device(
+    nbytes:int,               # size of the decoded uint8 images
+    device=None,              # where the batches go
+    free:int|None=None,       # free bytes on `device` (default: `torch.cuda.mem_get_info`)
+)->torch.device:
+    "Where the decoded cache lives: the batches' GPU when it has room for it, else the CPU"
+    device = torch.device(device if device is not None else 'cpu')
+    if device.type != 'cuda': return torch.device('cpu')
+    free = torch.cuda.mem_get_info(device)[0] if free is None else free
+    return device if nbytes <= GPU_CACHE_SHARE * free else torch.device('cpu')
 
 # %% ../nbs/25_loaders.ipynb #39565521
 def cached_dls(
@@ -128,12 +147,14 @@ def cached_dls(
     dsets = dblock.datasets(df)
     images = decode_images(abs_paths(df), channels, item_size)
     o2i = dsets.vocab.o2i  # looked up once: each `dsets.vocab` goes through fastai's attribute delegation
-    labels = torch.tensor([o2i[l] for l in df['label']], dtype=torch.long)
-    tfms = dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, num_workers=0, device=device, images=images,
+    home = cache_device(images.numel(), device)
+    labels = torch.tensor([o2i[l] for l in df['label']], dtype=torch.long, device=home)
+    tfms = dict(after_item=dblock.item_tfms, after_batch=dblock.batch_tfms, num_workers=0, device=device, images=images.to(home),
                 labels=labels, img_type=TensorImageBW if channels == 1 else TensorImage, **kwargs)  # the types ToTensor gives
     drop_last = shuffle if drop_last is None else drop_last
-    loaders = [CachedDL(dsets.subset(0), bs=bs, shuffle=shuffle, drop_last=drop_last, rows=torch.tensor(dsets.splits[0], dtype=torch.long), wgts=wgts, **tfms),
-               CachedDL(dsets.subset(1), bs=bs, shuffle=False, drop_last=False, rows=torch.tensor(dsets.splits[1], dtype=torch.long), **tfms)]
+    rows = [torch.tensor(s, dtype=torch.long, device=home) for s in dsets.splits]
+    loaders = [CachedDL(dsets.subset(0), bs=bs, shuffle=shuffle, drop_last=drop_last, rows=rows[0], wgts=wgts, **tfms),
+               CachedDL(dsets.subset(1), bs=bs, shuffle=False, drop_last=False, rows=rows[1], **tfms)]
     return DataLoaders(*loaders, device=device)
 
 # %% ../nbs/25_loaders.ipynb #b0ee4a62
