@@ -91,28 +91,28 @@ class EMA(Callback):
     ):
         if not 0 < decay < 1: raise UserError(f"ema decay must be between 0 and 1, not {decay}")
         self.decay, self.warmup = decay, warmup
-        self.ema, self.of, self.raw, self.steps = None, None, None, 0
+        self.avg, self.of, self.raw, self.steps = None, None, None, 0
 
     def before_fit(self):
         if not_training(self.learn): self.run = False
 
     def before_train(self):
-        if self.ema is None or self.of is not self.model:  # first fit, or a new model (the callback reused)
-            self.ema, self.of, self.steps, self.raw = ModelEmaV3(self.model, decay=self.decay, use_warmup=self.warmup), self.model, 0, None
+        if self.avg is None or self.of is not self.model:  # first fit, or a new model (the callback reused)
+            self.avg, self.of, self.steps, self.raw = ModelEmaV3(self.model, decay=self.decay, use_warmup=self.warmup), self.model, 0, None
         self.restore()
 
     def after_step(self):
         self.steps += 1
-        self.ema.update(self.model, step=self.steps)
+        self.avg.update(self.model, step=self.steps)
 
     def before_validate(self): self.swap_in()
     def after_fit(self): self.swap_in()
 
     def swap_in(self):
         "Put the average into the model, keeping the raw weights aside"
-        if self.ema is None or self.raw is not None: return
+        if self.avg is None or self.raw is not None: return
         self.raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.model.load_state_dict(self.ema.module.state_dict())
+        self.model.load_state_dict(self.avg.module.state_dict())
 
     def restore(self):
         "Put the raw weights back"
