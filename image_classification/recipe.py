@@ -159,7 +159,7 @@ def choose_recipe(
         if reason: why.append(reason)
     return chosen, why
 
-# %% ../nbs/36_recipe.ipynb #46e5aa21
+# %% ../nbs/36_recipe.ipynb #4cf6f695
 def build_kwargs(
     cfg:TrainConfig,      # the recipe
     size:int|None=None,   # the image size the model will first run at (fixed-size models are built for it)
