@@ -352,7 +352,7 @@ def cmd_pseudo(args)->int:
     print(f"written: {Path(args.out).resolve()} (pseudo.json, pseudo_rows.csv)")
     return 0
 
-# %% ../nbs/90_cli.ipynb #93319b63
+# %% ../nbs/90_cli.ipynb #e680f7e9
 def _grid_args(p):
     _add_source(p)
     add_config_options(p, skip=('lr', 'wd'))

@@ -288,7 +288,7 @@ def find_weights(
     if _reachable(_source_url(info)): return None
     raise _missing(info)
 
-# %% ../nbs/30_models.ipynb #d76ada91
+# %% ../nbs/30_models.ipynb #db8f10a1
 def drop_path_kwargs(info:ArchInfo, rate:float|None)->dict:
     "The builder argument for a stochastic-depth rate: timm's `drop_path_rate`; a `UserError` for a family without one"
     if rate is None: return {}
@@ -490,7 +490,7 @@ def _register_lite0()->ArchInfo:
 
 _register_lite0()
 
-# %% ../nbs/30_models.ipynb #4cfb23e8
+# %% ../nbs/30_models.ipynb #222c2fee
 BODY_GROUPS = 3  # body parameter groups of a timm model (its coarse groups are joined into this many)
 
 def _join(groups:list[list], n:int)->list[list]:
@@ -529,7 +529,7 @@ def param_groups(
     params = dict(model.named_parameters())
     return [[params[n] for n in g] for g in body_groups(model)] + [split_params(model)[1]]
 
-# %% ../nbs/30_models.ipynb #c538460c
+# %% ../nbs/30_models.ipynb #332dae75
 def sized_kwargs(
     name:str,              # architecture name
     size:int|None,         # the image size it will run at

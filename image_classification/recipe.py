@@ -159,7 +159,7 @@ def choose_recipe(
         if reason: why.append(reason)
     return chosen, why
 
-# %% ../nbs/36_recipe.ipynb #4cf6f695
+# %% ../nbs/36_recipe.ipynb #04406056
 def build_kwargs(
     cfg:TrainConfig,      # the recipe
     size:int|None=None,   # the image size the model will first run at (fixed-size models are built for it)

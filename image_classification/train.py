@@ -96,7 +96,7 @@ def class_weights(
     counts = tr['label'].value_counts().reindex(classes_of(table), fill_value=0).to_numpy().astype(np.float32)
     return torch.tensor(counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32)
 
-# %% ../nbs/40_train.ipynb #3356b8e9
+# %% ../nbs/40_train.ipynb #40a03100
 class FocalLoss(torch.nn.Module):
     "Focal loss with label smoothing and class weights: (1-p_t)^gamma times the smoothed cross-entropy, weighted by class"
     y_int = True  # targets are class indices: MixUp/CutMix mix the losses of both targets, not the labels
@@ -333,7 +333,7 @@ def train(
     notify(cfg.notify, run_summary(run))
     return run
 
-# %% ../nbs/40_train.ipynb #d34e1de0
+# %% ../nbs/40_train.ipynb #0aebdce8
 def run_summary(run:Run)->dict:
     "What a notification says about a finished run"
     m = run.meta
@@ -406,7 +406,7 @@ class RunState:
                 p['lrs'][stage] = p['lr_find'][stage]['valley']
         return p['lrs'][stage] * ph['lr_scale']
 
-# %% ../nbs/40_train.ipynb #823d311c
+# %% ../nbs/40_train.ipynb #2ef9a2f5
 def _step_sched(learn:Learner, lr)->ParamScheduler:
     "lr, lr/10 from half the phase, lr/100 from three quarters (fastai's `SchedNo` pieces, one value per parameter group)"
     learn.opt.set_hyper('lr', lr)
@@ -428,7 +428,7 @@ def fit_scheduled(
     if s == 'step': return learn.fit(n, cbs=[_step_sched(learn, lr), *cbs], start_epoch=start_epoch)
     raise UserError(f"unknown scheduler {s!r}")
 
-# %% ../nbs/40_train.ipynb #2e53ef5c
+# %% ../nbs/40_train.ipynb #537576fc
 class GradualUnfreeze(Callback):
     "Train the last `first + done + epoch` parameter groups in each epoch of the fit (one more per epoch)"
     order = 1
