@@ -8,7 +8,7 @@ The default recipe writes benchmarks/results/tricks_icons.{csv,md}; any other (-
     python benchmarks/tricks_icons.py --epochs 10 --out runs/bench-tricks-10          # the short-budget table
     python benchmarks/tricks_icons.py --only aug-fastai,mixup-0.4,recheck --out runs/x  # the baseline and a few rows
     python benchmarks/tricks_icons.py --only scheduler-cosine,scheduler-flat_cos,scheduler-step,focal-loss-2,head-dropout-0.25 --out runs/bench-knobs
-    python benchmarks/tricks_icons.py --only lite0-freeze-to-2,lite0-gradual-unfreezing,lite0-linear-probe,lite0-drop-path-0.1 --out runs/bench-freeze
+    python benchmarks/tricks_icons.py --only lite0-freeze-to-2,lite0-gradual-unfreezing,lite0-linear-probe,lite0-linear-probe-lr-1e-2,lite0-drop-path-0.1 --out runs/bench-freeze
 """
 import argparse, dataclasses, shutil, time, warnings
 from pathlib import Path
@@ -30,7 +30,8 @@ TRICKS = [('baseline', {})] + [(f'aug: {a}', dict(aug=a)) for a in
 # ship with a package) at 32 px, one freeze epoch; these rows are compared with the 'lite0 pretrained' row
 LITE0 = dict(arch='tf_efficientnet_lite0', pretrained=True, freeze_epochs=1, lr=1e-3)
 PRETRAINED = [('lite0 pretrained', {}), ('lite0: freeze-to 2', dict(freeze_to=2)), ('lite0: gradual unfreezing', dict(unfreeze='gradual')),
-              ('lite0: linear probe', dict(unfreeze='never')), ('lite0: drop-path 0.1', dict(drop_path=0.1))]
+              ('lite0: linear probe', dict(unfreeze='never')), ('lite0: linear probe lr 1e-2', dict(unfreeze='never', lr=1e-2)),
+              ('lite0: drop-path 0.1', dict(drop_path=0.1))]
 
 def _slug(name:str)->str: return name.replace(': ', '-').replace(' ', '-')
 
@@ -109,7 +110,7 @@ def main():
         folds = res.table['fold'].to_numpy()
         secs = sum(read_meta(r)['seconds'] for r in res.runs)  # training time of the 5 runs (a resumed row is not re-timed)
         ref = lite0_folds if name.startswith('lite0:') else base_folds
-        rows.append(_row(name, _setting({k: v for k, v in opts.items() if k not in LITE0 or name == 'lite0 pretrained'}),
+        rows.append(_row(name, _setting({k: v for k, v in opts.items() if name == 'lite0 pretrained' or LITE0.get(k, object()) != v}),
                          res.oof_probs.argmax(1), y, folds, a.k, ref, secs, 'vs lite0 pretrained' if name.startswith('lite0:') else ''))
         if name == 'baseline': base_folds, base_res, base_y = _fold_acc(res.oof_probs.argmax(1), y, folds, a.k), res, y
         if name == 'lite0 pretrained': lite0_folds = _fold_acc(res.oof_probs.argmax(1), y, folds, a.k)
