@@ -7,6 +7,8 @@ The default recipe writes benchmarks/results/tricks_icons.{csv,md}; any other (-
     python benchmarks/tricks_icons.py [--out runs/bench-tricks]                       # the table of the notebook
     python benchmarks/tricks_icons.py --epochs 10 --out runs/bench-tricks-10          # the short-budget table
     python benchmarks/tricks_icons.py --only aug-fastai,mixup-0.4,recheck --out runs/x  # the baseline and a few rows
+    python benchmarks/tricks_icons.py --only scheduler-cosine,scheduler-flat_cos,scheduler-step,focal-loss-2,head-dropout-0.25 --out runs/bench-knobs
+    python benchmarks/tricks_icons.py --only lite0-freeze-to-2,lite0-gradual-unfreezing,lite0-linear-probe,lite0-linear-probe-lr-1e-2,lite0-drop-path-0.1 --out runs/bench-freeze
 """
 import argparse, dataclasses, shutil, time, warnings
 from pathlib import Path
@@ -19,7 +21,17 @@ from image_classification.specialist import pseudo_label, recheck
 TRICKS = [('baseline', {})] + [(f'aug: {a}', dict(aug=a)) for a in
           ('light', 'shift', 'fastai', 'randaugment', 'autoaugment', 'trivialaugment', 'photo', 'sketch')] + [
           ('mixup 0.4', dict(mixup=0.4)), ('cutmix 1.0', dict(cutmix=1.0)),
-          ('label smoothing 0.1', dict(label_smoothing=0.1)), ('swa 0.75', dict(swa=0.75))]
+          ('label smoothing 0.1', dict(label_smoothing=0.1)), ('swa 0.75', dict(swa=0.75))] + [
+          # issue #18: schedules, loss and head dropout on the same recipe
+          ('scheduler: cosine', dict(scheduler='cosine')), ('scheduler: flat_cos', dict(scheduler='flat_cos')),
+          ('scheduler: step', dict(scheduler='step')), ('focal loss 2', dict(loss='focal', focal_gamma=2.0)),
+          ('head dropout 0.25', dict(head_dropout=0.25))]
+# freezing and stochastic depth need pretrained weights and a model with stages: tf_efficientnet_lite0 (its weights
+# ship with a package) at 32 px, one freeze epoch; these rows are compared with the 'lite0 pretrained' row
+LITE0 = dict(arch='tf_efficientnet_lite0', pretrained=True, freeze_epochs=1, lr=1e-3)
+PRETRAINED = [('lite0 pretrained', {}), ('lite0: freeze-to 2', dict(freeze_to=2)), ('lite0: gradual unfreezing', dict(unfreeze='gradual')),
+              ('lite0: linear probe', dict(unfreeze='never')), ('lite0: linear probe lr 1e-2', dict(unfreeze='never', lr=1e-2)),
+              ('lite0: drop-path 0.1', dict(drop_path=0.1))]
 
 def _slug(name:str)->str: return name.replace(': ', '-').replace(' ', '-')
 
@@ -77,7 +89,7 @@ def main():
     p.add_argument('--pool-per-class', type=int, default=40, help="unlabelled icons per class offered to pseudo-labeling (drawn with seed 1)")
     p.add_argument('--threshold', type=float, default=0.95, help="pseudo-labeling threshold")
     p.add_argument('--quick', action='store_true', help="smoke test: 12 images per class, 1 epoch, 3 folds; results go to --out")
-    p.add_argument('--only', default=None, help="comma-separated rows besides the baseline (e.g. aug-fastai,mixup-0.4,recheck,pseudo); results go to --out")
+    p.add_argument('--only', default=None, help="comma-separated rows besides the baseline (e.g. aug-fastai,mixup-0.4,recheck,pseudo,scheduler-cosine,lite0-linear-probe); results go to --out")
     a = p.parse_args()
     default = (a.n_per_class, a.epochs, a.k, a.only, a.quick) == (80, 30, 5, None, False)
     if a.quick: a.n_per_class, a.epochs, a.k, a.pool_per_class, a.threshold = 12, 1, 3, 4, 0.2
@@ -87,7 +99,9 @@ def main():
                        lr=1e-2, aug='none', seed=a.seed)
     rows, t0, base_folds = [], time.time(), None
     only = None if a.only is None else {'baseline', *a.only.split(',')}
-    for name, opts in TRICKS:
+    if only is not None and any(o.startswith('lite0-') for o in only): only.add('lite0-pretrained')
+    lite0_folds = None
+    for name, opts in TRICKS + [(n, {**LITE0, **o}) for n, o in PRETRAINED]:
         if only is not None and _slug(name) not in only: continue
         cfg = dataclasses.replace(base, **opts)
         t = time.time()
@@ -95,8 +109,11 @@ def main():
         y = np.array([res.classes.index(l) for l in res.table['label']])
         folds = res.table['fold'].to_numpy()
         secs = sum(read_meta(r)['seconds'] for r in res.runs)  # training time of the 5 runs (a resumed row is not re-timed)
-        rows.append(_row(name, _setting(opts), res.oof_probs.argmax(1), y, folds, a.k, base_folds, secs))
+        ref = lite0_folds if name.startswith('lite0:') else base_folds
+        rows.append(_row(name, _setting({k: v for k, v in opts.items() if name == 'lite0 pretrained' or LITE0.get(k, object()) != v}),
+                         res.oof_probs.argmax(1), y, folds, a.k, ref, secs, 'vs lite0 pretrained' if name.startswith('lite0:') else ''))
         if name == 'baseline': base_folds, base_res, base_y = _fold_acc(res.oof_probs.argmax(1), y, folds, a.k), res, y
+        if name == 'lite0 pretrained': lite0_folds = _fold_acc(res.oof_probs.argmax(1), y, folds, a.k)
         print(rows[-1], f'({time.time() - t:.0f} s wall)', flush=True)
     if only is None or 'recheck' in only:
         rows += [_recheck_row(a, out, base_res, base_y, base_folds, m) for m in (1, 5)]

@@ -15,12 +15,13 @@ from fastcore.imports import in_ipython
 
 from . import __version__
 from .core import UserError, atomic_write, write_error
-from .config import NOT_OPTIONS, TrainConfig, option_fields, read_options
+from .config import FLAG_ALIASES, NOT_OPTIONS, TrainConfig, option_fields, read_options
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'cmd_validate', 'cmd_train', 'cmd_kfold', 'cmd_predict', 'cmd_ensemble',
-           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_export', 'cmd_app',
-           'bench_command', 'cmd_bench', 'build_parser', 'save_resolved', 'in_flags', 'main']
+           'cmd_interpret', 'cmd_report', 'cmd_demo', 'cmd_auto', 'cmd_recheck', 'cmd_pseudo', 'cmd_grid',
+           'cmd_augment', 'cmd_export', 'cmd_app', 'bench_command', 'cmd_bench', 'build_parser', 'save_resolved',
+           'in_flags', 'main']
 
 # %% ../nbs/90_cli.ipynb #718e2253
 def _apply_config(sub:argparse.ArgumentParser, argv:list)->argparse.Namespace:
@@ -40,6 +41,10 @@ def _ints(s:str)->list[int]:
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
 
 def _strs(s:str)->list[str]: return [x.strip() for x in str(s).split(',') if x.strip()]
+
+def _floats(s:str)->list[float]:
+    try: return [float(x) for x in str(s).split(',') if x.strip()]
+    except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {s!r}") from None
 
 def _mapping(s:str)->dict:
     try: d = yaml.safe_load(s)
@@ -109,7 +114,7 @@ def add_config_options(p:argparse.ArgumentParser, skip:tuple=())->list[str]:
     names = []
     for o in option_fields():
         if o['name'] in skip: continue
-        p.add_argument('--' + o['name'].replace('_', '-'), dest=o['name'], default=None, **_argparse_kwargs(o))
+        p.add_argument('--' + o['name'].replace('_', '-'), *FLAG_ALIASES.get(o['name'], ()), dest=o['name'], default=None, **_argparse_kwargs(o))
         names.append(o['name'])
     return names
 
@@ -123,14 +128,16 @@ def config_from_args(
     return TrainConfig.from_dict(d)
 
 def _check_names(cfg:TrainConfig):
-    "Fail on an unknown architecture, augmentation preset or logger (or its missing package) before any image is decoded"
-    from image_classification.models import arch_info, check_sizes, create_arch
+    "Fail on an unknown architecture, augmentation preset or logger (or its missing package), or a size a fixed-size model cannot run at, before any image is decoded"
+    from image_classification.models import arch_info, create_arch
     from image_classification.augment import aug_preset
+    from image_classification.recipe import check_model
     from image_classification.tracking import check_loggers
     check_loggers(cfg.log)
-    if cfg.arch is not None: arch_info(cfg.arch); check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
+    if cfg.arch is not None: arch_info(cfg.arch)
     if cfg.arch is not None and cfg.arch_kwargs: create_arch(cfg.arch, 2, pretrained=False, n_in=cfg.channels or 3, **cfg.arch_kwargs)  # options it takes?
     if isinstance(cfg.aug, str): aug_preset(cfg.aug)
+    check_model(cfg)
 
 # %% ../nbs/90_cli.ipynb #9013a8cf
 def _validate_args(p):
@@ -416,6 +423,53 @@ def cmd_pseudo(args)->int:
     print(f"written: {Path(args.out).resolve()} (pseudo.json, pseudo_rows.csv)")
     return 0
 
+# %% ../nbs/90_cli.ipynb #e680f7e9
+def _grid_args(p):
+    _add_source(p)
+    add_config_options(p, skip=('lr', 'wd'))
+    p.add_argument('--lrs', type=_floats, required=True, metavar='LR,LR', help="learning rates to try, e.g. 1e-3,3e-3,1e-2")
+    p.add_argument('--wds', type=_floats, default=None, metavar='WD,WD', help="weight decays to try, e.g. 0,0.01 (default: fastai's default only)")
+    p.add_argument('--out', default='runs/grid', help="experiment folder: one run per point, and grid.csv")
+
+def cmd_grid(args)->int:
+    "Train one run per (lr, wd) point on one split; print the table, best first"
+    from image_classification.train import grid_search
+    cfg = config_from_args(args)
+    _check_names(cfg)
+    df = grid_search(cfg, _validated(args), lrs=args.lrs, wds=args.wds or [None], out=args.out, quiet=args.quiet)
+    print(df.to_string(index=False))
+    print(f"written: {(Path(args.out)/'grid.csv').resolve()}")
+    return 0
+
+def _augment_args(p):
+    _add_source(p, seed=True)
+    p.add_argument('--copies', type=int, default=2, help="augmented copies of each image")
+    p.add_argument('--out', required=True, help="folder for the copies (DIR/<label>/...) and the table DIR/data.csv")
+    p.add_argument('--aug', default='light', help="augmentation preset of the copies (see `imgclf train --help`, --aug)")
+    p.add_argument('--size', type=int, default=None, help="size of the copies (default: each image's own)")
+    p.add_argument('--all-rows', action='store_true', help="also copy validation rows (each copy stays on its original's side)")
+
+def cmd_augment(args)->int:
+    "Write augmented copies of a dataset's images, each in its original's group, and the table of both"
+    from image_classification.augment import copy_leaks, offline_augment
+    from image_classification.data import abs_paths
+    table = _validated(args, split=args.split != 'none')
+    out = Path(args.out)
+    aug = offline_augment(table, args.aug, dest=out, copies=args.copies, size=args.size, seed=_split_seed(args),
+                          only_train=False if args.all_rows else None)
+    where = {old: _path_from(p, out) for old, p in zip(aug['path'], abs_paths(aug))}  # the table is read from `out`
+    aug['path'], aug['augmented_from'] = aug['path'].map(where), aug['augmented_from'].map(where)
+    atomic_write(out/'data.csv', aug.to_csv(index=False))
+    n = int(aug['augmented_from'].notna().sum())
+    print(f"{len(aug) - n} images + {n} augmented copies; copies across the split: {len(copy_leaks(aug))}")
+    print(f"written: {(out/'data.csv').resolve()} (train with: imgclf train {out/'data.csv'})")
+    return 0
+
+def _path_from(p:Path, folder:Path)->str:
+    "`p` relative to `folder` when inside it, else absolute"
+    p, folder = p.resolve(), folder.resolve()
+    return p.relative_to(folder).as_posix() if folder in p.parents else p.as_posix()
+
 # %% ../nbs/90_cli.ipynb #9c7ca2bc
 def _export_args(p):
     p.add_argument('source', help="a run folder, an experiment folder with ensemble.json (exported as one graph), or a k-fold folder")
@@ -510,6 +564,8 @@ _COMMANDS = {
     'train':    (_train_args, cmd_train, "train one run: lr_find, freeze epochs, progressive resizing"),
     'auto':     (_auto_args, cmd_auto, "train a portfolio of recipes chosen from the data within a time budget, then ensemble them honestly"),
     'kfold':    (_kfold_args, cmd_kfold, "train one run per fold: out-of-fold probabilities and CV accuracy"),
+    'grid':     (_grid_args, cmd_grid, "grid-search the learning rate and weight decay: one run per point on one split"),
+    'augment':  (_augment_args, cmd_augment, "write augmented copies of each image beside the dataset, each in its original's group, and their table"),
     'ensemble': (_ensemble_args, cmd_ensemble, "combine an experiment's runs (weighted, equal, hard, selection, optimized), scored honestly"),
     'recheck':  (_recheck_args, cmd_recheck, "train a binary re-check classifier for the most confused pair(s) and score it on unseen rows"),
     'pseudo':   (_pseudo_args, cmd_pseudo, "pseudo-label confident test images, retrain, and report the change in validation accuracy"),

@@ -15,15 +15,18 @@ import yaml
 from .core import UserError, atomic_write, parse_duration
 
 # %% auto #0
-__all__ = ['Optimizer', 'Precision', 'ClassWeights', 'Metric', 'NOT_OPTIONS', 'MIGRATIONS', 'RUNTIME_OPTIONS', 'TrainConfig',
-           'option_fields', 'uses_lr_find', 'check_config', 'migrate', 'config_dict', 'config_from_dict', 'save_config',
-           'read_options', 'load_config', 'same_recipe']
+__all__ = ['Optimizer', 'Precision', 'ClassWeights', 'Metric', 'Scheduler', 'Loss', 'Unfreeze', 'NOT_OPTIONS', 'FLAG_ALIASES',
+           'MIGRATIONS', 'RUNTIME_OPTIONS', 'TrainConfig', 'option_fields', 'uses_lr_find', 'check_config', 'migrate',
+           'config_dict', 'config_from_dict', 'save_config', 'read_options', 'load_config', 'same_recipe']
 
 # %% ../nbs/35_config.ipynb #75d1a063
 Optimizer = Literal['adam', 'adamw', 'sgd', 'adamax']
 Precision = Literal['auto', 'fp32', 'bf16', 'fp16']
 ClassWeights = Literal['balanced', 'sample', 'tempered', 'logit_adjust', 'none']
 Metric = Literal['accuracy', 'balanced_accuracy', 'macro_f1']
+Scheduler = Literal['one_cycle', 'cosine', 'flat_cos', 'step']
+Loss = Literal['ce', 'focal']
+Unfreeze = Literal['all', 'gradual', 'never']
 
 @dataclass
 class TrainConfig:
@@ -42,6 +45,15 @@ class TrainConfig:
     head_dropout:float=0.5         # dropout of the classifier head
     label_smoothing:float=0.0      # label smoothing epsilon (0: plain cross-entropy)
     opt:Optimizer='adamw'          # optimizer
+    scheduler:Scheduler='one_cycle' # learning-rate schedule of each phase: one_cycle (fastai's fit_one_cycle), cosine (fit_sgdr's cosine from lr to 0), flat_cos (fit_flat_cos: flat, then cosine), step (lr, then lr/10 at half and lr/100 at three quarters of each phase)
+    pct_start:float|None=None      # share of each unfrozen phase spent warming up (one_cycle) or flat (flat_cos); None: 0.3 (one_cycle), 0.75 (flat_cos)
+    div:float|None=None            # one_cycle starts each unfrozen phase at lr/div; None: 25 for a first stage from scratch, else 5
+    loss:Loss='ce'                 # loss: ce (cross-entropy) or focal (cross-entropy scaled by (1-p)^gamma: easy examples count less); label smoothing and class weights apply to both
+    focal_gamma:float=2.0          # focal loss's focusing parameter gamma (0: cross-entropy)
+    freeze_to:int=1                # parameter groups, counted from the head, that frozen epochs train (1: the head only; each family has a few, see models.param_groups)
+    unfreeze:Unfreeze='all'        # after the frozen epochs: all (every group trains), gradual (one group more than freeze_to, then one more each epoch), never (only the last freeze_to groups train for the whole run: 1 is a linear probe)
+    drop_path:float|None=None      # stochastic depth rate (timm models' drop_path_rate), e.g. 0.1; None: the model's own
+    notify:str|None=None           # shell command run when the run ends (finished or failed), given the run's summary as JSON on stdin; a failing command only warns
     precision:Precision='auto'     # mixed precision: auto (bf16, else fp16, on CUDA; fp32 on CPU), fp32, bf16, fp16
     channels_last:bool|None=None   # channels-last memory format; None: on CUDA only
     channels:Literal[1, 3]|None=None # input channels, 1 or 3; None: the architecture's own
@@ -78,6 +90,7 @@ class TrainConfig:
 
 # %% ../nbs/35_config.ipynb #adda3534
 NOT_OPTIONS = ('auto', 'callbacks')
+FLAG_ALIASES = {'head_dropout': ('--dropout',)}  # option -> extra command-line flags
 
 def _bare(t):
     "`t` without `None` in a union: `int|None` -> int, `float|str|None` -> float|str"
@@ -134,12 +147,26 @@ def uses_lr_find(cfg:TrainConfig)->bool:
     "Whether each stage's learning rate comes from lr_find (`lr` 'find', or left unset in a config the chooser did not complete)"
     return cfg.lr is None or cfg.lr == 'find'
 
+def _check_training(cfg:TrainConfig):
+    "The schedule, loss and freezing options: in range, and only where the scheduler uses them"
+    if cfg.pct_start is not None and not 0 <= cfg.pct_start < 1: raise UserError(f"pct_start must be in [0, 1): {cfg.pct_start}")
+    if cfg.div is not None and cfg.div <= 0: raise UserError(f"div must be positive: {cfg.div}")
+    uses = {'one_cycle': ('pct_start', 'div'), 'flat_cos': ('pct_start',), 'cosine': (), 'step': ()}[cfg.scheduler]
+    for name in ('pct_start', 'div'):
+        if getattr(cfg, name) is not None and name not in uses:
+            raise UserError(f"{name} does not apply to scheduler {cfg.scheduler!r} (only to {' and '.join(s for s, u in (('one_cycle', 1), ('flat_cos', name == 'pct_start')) if u)})")
+    if cfg.focal_gamma < 0: raise UserError(f"focal_gamma must be >= 0: {cfg.focal_gamma}")
+    if cfg.freeze_to < 1: raise UserError(f"freeze_to counts parameter groups from the head: at least 1, not {cfg.freeze_to}")
+    if cfg.drop_path is not None and not 0 <= cfg.drop_path < 1: raise UserError(f"drop_path must be in [0, 1): {cfg.drop_path}")
+    if not 0 <= cfg.head_dropout < 1: raise UserError(f"head_dropout must be in [0, 1): {cfg.head_dropout}")
+
 def check_config(cfg:TrainConfig)->TrainConfig:
     "`cfg`, with lists and durations normalized; a `UserError` naming the option when a value cannot work"
     _check_lr(cfg)
     _check_choices(cfg)
     _check_stages(cfg)
     _check_regularizers(cfg)
+    _check_training(cfg)
     if cfg.budget is not None: cfg.budget = parse_duration(cfg.budget)
     if isinstance(cfg.log, str): cfg.log = [s for s in cfg.log.split(',') if s]
     return cfg
@@ -187,7 +214,7 @@ def load_config(path:str|Path)->TrainConfig:
     "Read a config file written by `save_config` (or by hand)"
     return config_from_dict(read_options(path))
 
-RUNTIME_OPTIONS = ('num_workers', 'threads', 'log')  # how a run runs, not what it learns
+RUNTIME_OPTIONS = ('num_workers', 'threads', 'log', 'notify')  # how a run runs, not what it learns
 
 def same_recipe(a:dict, b:dict)->bool:
     "Whether two saved configs describe the same recipe (runtime options and the chooser's record aside)"

@@ -20,13 +20,14 @@ from torch import nn
 from fastai.layers import ConvLayer, NormType
 from fastai.torch_core import apply_init
 from fastai.vision.learner import create_head
-from timm.models import adapt_input_conv
+from timm.models import adapt_input_conv, group_parameters
 from .core import UserError
 
 # %% auto #0
-__all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'ArchModel', 'head_names', 'split_params', 'stats_for',
-           'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
-           'load_weights', 'map_by_order', 'find_weights', 'create_arch', 'simple_cnn', 'lite0_names', 'check_sizes']
+__all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'BODY_GROUPS', 'ArchModel', 'head_names', 'split_params',
+           'stats_for', 'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
+           'load_weights', 'map_by_order', 'find_weights', 'drop_path_kwargs', 'create_arch', 'simple_cnn',
+           'lite0_names', 'body_groups', 'param_groups', 'sized_kwargs', 'check_size', 'set_size']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -90,6 +91,7 @@ class ArchInfo:
     stage_sizes:tuple=(224,)      # default image sides for progressive resizing, smallest first
     fixed_size:bool=False         # runs only at `input_size` unless built with `img_size=` (ViT, Swin, CoAtNet)
     head:tuple=('head',)          # names of the head modules; every other parameter is body
+    groups:tuple=()               # the body's parameter groups, first to last, each a tuple of module names (see `param_groups`); (): timm's own grouping, else one
     has_weights:bool=False        # whether pretrained weights exist for it
     weight_files:tuple=()         # file names looked for in weight folders, preferred first
     url:str|None=None             # where the weights download from (torch hub cache name)
@@ -287,6 +289,13 @@ def find_weights(
     if _reachable(_source_url(info)): return None
     raise _missing(info)
 
+# %% ../nbs/30_models.ipynb #db8f10a1
+def drop_path_kwargs(info:ArchInfo, rate:float|None)->dict:
+    "The builder argument for a stochastic-depth rate: timm's `drop_path_rate`; a `UserError` for a family without one"
+    if rate is None: return {}
+    if info.source in ('timm', 'package'): return dict(drop_path_rate=float(rate))
+    raise UserError(f"drop_path: {info.name} has no stochastic depth (timm models have it, e.g. convnext_tiny or timm/resnet34)")
+
 # %% ../nbs/30_models.ipynb #04b38810
 def create_arch(
     name:str,                     # architecture name, see `list_archs`
@@ -294,19 +303,21 @@ def create_arch(
     pretrained:bool=True,         # start from pretrained weights (an error if none can be found)
     n_in:int=3,                   # input channels: 1 for grayscale, 3 for RGB
     weights:str|Path|None=None,   # a weights file or folder to start from instead of the library's
-    **kwargs,                     # options of the architecture (`ps`/`head_dropout`, `widths`, `drop_path_rate`...)
+    **kwargs,                     # options of the architecture (`ps`/`head_dropout`, `drop_path`, `widths`, `img_size`...)
 )->nn.Module:
     "Build architecture `name` with `n_out` outputs: pretrained weights or a clear error, never a silent random init"
     info = arch_info(name)
     for v, what in ((n_out, 'n_out'), (n_in, 'n_in')):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise UserError(f"{what} must be a positive integer, got {v!r}")
     if 'head_dropout' in kwargs: kwargs['ps'] = kwargs.pop('head_dropout')
+    if 'drop_path' in kwargs: kwargs.update(drop_path_kwargs(info, kwargs.pop('drop_path')))
     path = find_weights(info, pretrained, weights)
     try: model = info.builder(n_out=n_out, n_in=n_in, pretrained=bool(pretrained or path), weights=path, **kwargs)
     except TypeError as e:  # the builder works without options: an option it does not take, or of the wrong type
         if not kwargs: raise
         raise UserError(f"arch_kwargs {kwargs} do not fit architecture {name!r}: {' '.join(str(e).split())[:200]}") from None
-    model.arch_name, model.arch_head = info.name, tuple(info.head)
+    model.arch_name, model.arch_head, model.arch_groups = info.name, tuple(info.head), tuple(info.groups)
+    if info.fixed_size: model.arch_size = int(kwargs.get('img_size', info.input_size))  # the size it runs at now (see `set_size`)
     return model
 
 # %% ../nbs/30_models.ipynb #e92635ea
@@ -335,7 +346,7 @@ def _build_simple_cnn(n_out, n_in=1, pretrained=False, weights=None, **kwargs):
     return load_weights(model, load_state_dict_file(weights), what=str(weights)) if weights else model
 
 register_arch('simple_cnn', _build_simple_cnn, source='custom', mean=(0.5,), std=(0.5,), n_in=1, input_size=32,
-              stage_sizes=(32,), doc="the icon hackathon's 4-block CNN with LeakyReLU and dropout (no pretrained weights)")
+              stage_sizes=(32,), groups=(('body.block1', 'body.block2'), ('body.block3',), ('body.block4',)), doc="the icon hackathon's 4-block CNN with LeakyReLU and dropout (no pretrained weights)")
 
 # %% ../nbs/30_models.ipynb #1054f6f1
 def _vgg19_bn_features()->nn.Module:
@@ -353,12 +364,26 @@ def _densenet_keys(sd:dict)->dict:
     pat = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
     return {(''.join(m.groups()) if (m := pat.match(k)) else k): v for k, v in sd.items()}
 
-_TV = {  # body modules by name, channels out of the body, first conv (replaced for n_in != 3), extras
-    'vgg19_bn':        dict(body=('features',), nf=512, first_conv='features.0', make=_vgg19_bn_features),
+def _vgg_blocks()->list[tuple]:
+    "Names of VGG19-BN's feature modules, one tuple per block (each ends at a max-pool), from torchvision's layer list"
+    blocks, cur, i = [], [], 0
+    for v in torchvision.models.vgg.cfgs['E']:
+        n = 1 if v == 'M' else 3  # a max-pool, or conv + batch norm + ReLU
+        cur += [f'body.features.{j}' for j in range(i, i + n)]; i += n
+        if v == 'M': blocks.append(tuple(cur)); cur = []
+    return blocks
+
+_V = _vgg_blocks()
+_TV = {  # body modules by name, channels out of the body, first conv (replaced for n_in != 3), body groups, extras
+    'vgg19_bn':        dict(body=('features',), nf=512, first_conv='features.0', make=_vgg19_bn_features,
+                            groups=(_V[0] + _V[1] + _V[2], _V[3], _V[4])),
     'resnet34':        dict(body=('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4'), nf=512,
-                            first_conv='conv1'),
-    'densenet121':     dict(body=('features',), nf=1024, first_conv='features.conv0', relu=True, keys=_densenet_keys),
-    'efficientnet_b0': dict(body=('features',), nf=1280, first_conv='features.0.0'),
+                            first_conv='conv1', groups=(('body.conv1', 'body.bn1', 'body.layer1', 'body.layer2'), ('body.layer3',), ('body.layer4',))),
+    'densenet121':     dict(body=('features',), nf=1024, first_conv='features.conv0', relu=True, keys=_densenet_keys,
+                            groups=(tuple(f'body.features.{n}' for n in ('conv0', 'norm0', 'denseblock1', 'transition1', 'denseblock2', 'transition2')),
+                                    ('body.features.denseblock3', 'body.features.transition3'), ('body.features.denseblock4', 'body.features.norm5'))),
+    'efficientnet_b0': dict(body=('features',), nf=1280, first_conv='features.0.0',
+                            groups=tuple(tuple(f'body.features.{i}' for i in g) for g in ((0, 1, 2, 3), (4, 5), (6, 7, 8)))),
 }
 
 # %% ../nbs/30_models.ipynb #16d10e06
@@ -406,7 +431,7 @@ def _stage_sizes(size:int, fixed:bool)->tuple:
 def _register_torchvision(arch:str, doc:str)->ArchInfo:
     w = torchvision.models.get_model_weights(arch).DEFAULT
     tf, fname = w.transforms(), Path(urlparse(w.url).path).name
-    return register_arch(arch, partial(_build_torchvision, arch=arch), source='torchvision',
+    return register_arch(arch, partial(_build_torchvision, arch=arch), source='torchvision', groups=_TV[arch]['groups'],
                          mean=tuple(tf.mean), std=tuple(tf.std), input_size=tf.crop_size[0],
                          stage_sizes=_stage_sizes(tf.crop_size[0], False), has_weights=True,
                          weight_files=(fname, f'{arch}.safetensors', f'{arch}.pth'), url=w.url, doc=doc)
@@ -495,17 +520,82 @@ def _register_lite0()->ArchInfo:
 
 _register_lite0()
 
-# %% ../nbs/30_models.ipynb #6f581388
-def check_sizes(
-    name:str,              # an architecture name
-    sizes:list|None,       # the image sizes a run will use (None: not chosen yet)
-    arch_kwargs:dict|None=None, # its options: `img_size` builds a fixed-size model at another size
-)->list|None:
-    "`sizes`, or a `UserError` when architecture `name` runs at one size only and `sizes` asks for others"
+# %% ../nbs/30_models.ipynb #222c2fee
+BODY_GROUPS = 3  # body parameter groups of a timm model (its coarse groups are joined into this many)
+
+def _join(groups:list[list], n:int)->list[list]:
+    "`groups` joined into `n` runs of consecutive groups, of about equal count"
+    sizes = [len(groups) // n + (i < len(groups) % n) for i in range(min(n, len(groups)))]
+    starts = list(itertools.accumulate([0] + sizes))
+    return [[x for g in groups[a:b] for x in g] for a, b in zip(starts, starts[1:])]
+
+def _by_spec(names:list[str], spec:tuple, model_name:str)->list[list[str]]:
+    "`names` grouped by the module names of `spec` (a tuple of tuples of module names)"
+    inside = lambda n, m: n == m or n.startswith(m + '.')
+    out = [[n for n in names if any(inside(n, m) for m in g)] for g in spec]
+    stray = sorted(set(names) - {n for g in out for n in g})
+    if stray: raise UserError(f"{model_name}: body parameter {stray[0]} is in none of the registry's groups")
+    return out
+
+def body_groups(
+    model:nn.Module,  # a model built by `create_arch` (or any model `split_params` can split)
+)->list[list[str]]:
+    "Names of the body's parameters in a few groups, first to last: the registry's module names, else timm's grouping, else one"
+    head = {id(p) for p in split_params(model)[1]}
+    names = [n for n, p in model.named_parameters() if id(p) not in head]
+    spec = getattr(model, 'arch_groups', ())
+    if spec: out = _by_spec(names, spec, getattr(model, 'arch_name', type(model).__name__))
+    elif hasattr(model, 'group_matcher'):
+        keep = set(names)
+        timm_groups = [[n for n in g if n in keep] for g in group_parameters(model, model.group_matcher(coarse=True)).values()]
+        out = _join([g for g in timm_groups if g], BODY_GROUPS)
+    else: out = [names]
+    return [g for g in out if g]
+
+def param_groups(
+    model:nn.Module,  # the model to split
+)->list[list[nn.Parameter]]:
+    "[body group 1, ..., body group k, head], by module name: a fastai `splitter` with a few groups per family"
+    params = dict(model.named_parameters())
+    return [[params[n] for n in g] for g in body_groups(model)] + [split_params(model)[1]]
+
+# %% ../nbs/30_models.ipynb #332dae75
+def sized_kwargs(
+    name:str,              # architecture name
+    size:int|None,         # the image size it will run at
+    kwargs:dict|None=None, # the other builder arguments
+)->dict:
+    "`kwargs` for `create_arch`, with timm's `img_size` where a fixed-size model must be built at `size`"
+    kwargs = dict(kwargs or {})
+    try: info = arch_info(name)
+    except UserError: return kwargs  # an unknown name: `create_arch` says so
+    if info.fixed_size and size is not None and (size != info.input_size or 'img_size' in kwargs): kwargs['img_size'] = int(size)
+    return kwargs
+
+def check_size(
+    name:str,     # architecture name
+    size:int,     # image size to run at
+    n_in:int=3,   # input channels
+    **kwargs,     # other builder arguments
+):
+    "Nothing if `name` can run at `size`; else a one-line `UserError` naming the size it runs at"
     info = arch_info(name)
-    if not info.fixed_size or not sizes: return sizes
-    size = (arch_kwargs or {}).get('img_size', info.input_size)
-    if any(s != size for s in sizes):
-        raise UserError(f"{name} runs at {size} px only (its position embeddings and windows are built for that size), "
-                        f"not at {', '.join(map(str, sizes))}: use sizes {size}, or another architecture")
-    return sizes
+    if not info.fixed_size or size == info.input_size: return
+    try:
+        model = create_arch(name, 2, pretrained=False, n_in=n_in, **sized_kwargs(name, size, kwargs)).eval()
+        with torch.no_grad(): model(torch.zeros(1, n_in, size, size))
+    except UserError: raise
+    except Exception as e:
+        why = ' '.join(str(e).split())[:120]
+        raise UserError(f"{name} runs at {info.input_size} px, and timm cannot rebuild it for {size} px ({type(e).__name__}: {why}): use --sizes {info.input_size}") from None
+
+def set_size(
+    model:nn.Module,  # a fixed-size model built by `create_arch`
+    size:int,         # the input size it must run at now
+)->bool:
+    "Move a fixed-size timm model to `size` in place (timm's `set_input_size`); whether its parameters changed"
+    if getattr(model, 'arch_size', size) == size: return False
+    if not hasattr(model, 'set_input_size'): raise UserError(f"{getattr(model, 'arch_name', type(model).__name__)} cannot change its input size: train it at one size")
+    model.set_input_size(img_size=(size, size))
+    model.arch_size = size
+    return True

@@ -16,14 +16,15 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .core import UserError, choose_threads, default_num_workers, parse_duration
 from .data import abs_paths, classes_of
-from .models import arch_info, create_arch
+from .models import arch_info, check_size, create_arch, drop_path_kwargs, sized_kwargs
 from .loaders import get_dls
 from .config import TrainConfig, uses_lr_find
 
 # %% auto #0
 __all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy', 'choose_recipe',
-           'apply_threads', 'workers_for', 'time_steps', 'estimate_seconds', 'flops_per_image', 'scaled_seconds',
-           'fit_budget', 'needs_auto', 'resolve_pretrained', 'print_recipe', 'complete_config']
+           'build_kwargs', 'check_model', 'apply_threads', 'workers_for', 'time_steps', 'estimate_seconds',
+           'flops_per_image', 'scaled_seconds', 'fit_budget', 'needs_auto', 'resolve_pretrained', 'print_recipe',
+           'complete_config']
 
 # %% ../nbs/36_recipe.ipynb #b16a9c82
 _GRAY_MODES = {'1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F'}
@@ -171,6 +172,23 @@ def choose_recipe(
         if reason: why.append(reason)
     return chosen, why
 
+# %% ../nbs/36_recipe.ipynb #04406056
+def build_kwargs(
+    cfg:TrainConfig,      # the recipe
+    size:int|None=None,   # the image size the model will first run at (fixed-size models are built for it)
+)->dict:
+    "The `create_arch` keyword arguments of `cfg` at `size`"
+    kw = dict(head_dropout=cfg.head_dropout, **({} if cfg.drop_path is None else dict(drop_path=cfg.drop_path)), **cfg.arch_kwargs)
+    return sized_kwargs(cfg.arch, size, kw)
+
+def check_model(cfg:TrainConfig):
+    "A one-line `UserError` when `cfg.drop_path` is set for a family without stochastic depth, or a fixed-size architecture cannot run at one of `cfg.sizes`"
+    if cfg.arch is None: return
+    drop_path_kwargs(arch_info(cfg.arch), cfg.drop_path)
+    if not cfg.sizes or not arch_info(cfg.arch).fixed_size: return
+    channels = cfg.channels or arch_info(cfg.arch).n_in
+    for size in dict.fromkeys(cfg.sizes): check_size(cfg.arch, size, channels, **{k: v for k, v in cfg.arch_kwargs.items() if k != 'img_size'})
+
 # %% ../nbs/36_recipe.ipynb #31bf0d8c
 def apply_threads(
     cfg:TrainConfig,         # the recipe: its `threads`
@@ -197,7 +215,7 @@ def time_steps(
     stats = info.stats(channels)
     dls = get_dls(table, size, bs=cfg.bs, channels=channels, stats=stats, aug=cfg.aug, presize=cfg.presize,
                   num_workers=workers_for(cfg, apply_threads(cfg)), seed=cfg.seed)
-    model = create_arch(cfg.arch, len(classes), pretrained=False, n_in=channels, **cfg.arch_kwargs).to(dls.device)
+    model = create_arch(cfg.arch, len(classes), pretrained=False, n_in=channels, **build_kwargs(cfg, size)).to(dls.device)
     opt, loss = torch.optim.AdamW(model.parameters(), 1e-3), torch.nn.CrossEntropyLoss()
     if len(dls.train) == 0: raise UserError(f"{len(dls.train_ds)} training images are fewer than one batch of {cfg.bs}: lower bs")
     model.train()
@@ -288,6 +306,7 @@ def complete_config(
     quiet:bool=False,     # do not print the choice
 )->TrainConfig:
     "`cfg` with every unset field chosen from the data and the machine (why: in `cfg.auto`), and `pretrained` resolved"
+    check_model(cfg)  # a fixed-size model at a size timm cannot build it for: refused before anything is trained
     if not needs_auto(cfg): return _with_pretrained(cfg)
     given = {f: getattr(cfg, f) for f in AUTO_FIELDS if getattr(cfg, f) is not None}
     if cfg.bn_eval is False: given.pop('bn_eval', None)  # False is the default, not a choice

@@ -22,7 +22,7 @@ import safetensors.torch as st
 
 from . import __version__
 from .core import BadFileError, UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
-from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle
+from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle, sized_kwargs
 from .config import migrate
 
 # %% auto #0
@@ -219,9 +219,9 @@ class Run:
 
 # %% ../nbs/41_runs.ipynb #8d0c8fda
 def build_model(meta:dict)->nn.Module:
-    "A freshly built, untrained model for the manifest `meta` (no weights are downloaded)"
+    "A freshly built, untrained model for the manifest `meta` (no weights are downloaded; a fixed-size model at the run's size)"
     return create_arch(meta['arch'], len(meta['classes']), pretrained=False, n_in=meta.get('channels', 3),
-                       **meta.get('arch_kwargs', {}))
+                       **sized_kwargs(meta['arch'], meta.get('size'), meta.get('arch_kwargs', {})))
 
 def load_run(
     folder:str|Path,                          # a run folder written by `save_run`

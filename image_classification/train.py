@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import dataclasses, itertools, json, math, os, random, shutil, time
+import dataclasses, itertools, json, math, os, random, shutil, subprocess, sys, time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -14,26 +14,28 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from matplotlib.figure import Figure
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastai.callback.schedule import ParamScheduler, SchedCos, lr_find  # noqa: F401 (lr_find patches Learner)
+from fastai.callback.schedule import ParamScheduler, SchedCos, SchedNo, combine_scheds, fit_flat_cos, fit_sgdr, lr_find  # noqa: F401 (patches Learner)
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
-from fastai.learner import AvgSmoothLoss, Learner
+from fastai.learner import AvgSmoothLoss, Learner, SkipToEpoch
 from fastai.torch_core import set_seed, to_detach
-from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
+from fastai.callback.progress import ProgressCallback
+from fastai.losses import BaseLoss, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
 from fastai.optimizer import SGD, Adam, OptimWrapper, detuplify_pg, set_item_pg
 from fastcore.foundation import L
 from fastcore.basics import noop, patch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+import torch.nn.functional as F
 
 from .core import UserError, WriteError, atomic_path, atomic_write, read_json, scores, write_json
 from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
-from .models import arch_info, check_sizes, create_arch, load_state_dict_file, split_params
+from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, split_params
 from .config import TrainConfig, uses_lr_find
-from .recipe import apply_threads, complete_config, resolve_pretrained, workers_for
+from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
                                        run_status, save_run, write_status)
@@ -41,10 +43,11 @@ from .tracking import check_loggers, close_loggers, make_loggers
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle',
-           'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'log_prior', 'LogitAdjusted', 'BnEval',
-           'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'rng_state', 'set_rng_state', 'keep_rng', 'RunTracker', 'plot_lr_find', 'find_lr',
-           'experiment_table', 'BudgetStop', 'train', 'RunState', 'grid_search']
+           'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'FocalLoss', 'FocalLossFlat', 'log_prior',
+           'LogitAdjusted', 'BnEval', 'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state',
+           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'keep_rng',
+           'RunTracker', 'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'run_summary', 'notify',
+           'RunState', 'fit_scheduled', 'GradualUnfreeze', 'gradual_callbacks', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -58,7 +61,23 @@ def plan_phases(cfg:TrainConfig)->list[dict]:
         elif epochs > 0:
             phases.append(dict(stage=stage, size=size, epochs=epochs, frozen=False, lr_scale=1.0, pct_start=0.3,
                                div=5.0 if pretrained or stage > 0 else 25.0))
-    return [dict(p, phase=i) for i, p in enumerate(phases) if p['epochs'] > 0]
+    phases = [p for p in phases if p['epochs'] > 0]
+    return [dict(p, phase=i, **_phase_schedule(cfg, p), **_phase_groups(cfg, p, phases[:i])) for i, p in enumerate(phases)]
+
+def _phase_schedule(cfg:TrainConfig, p:dict)->dict:
+    "The phase's scheduler with the `pct_start`/`div` it uses (the config's for unfrozen phases)"
+    mine = not p['frozen']
+    if cfg.scheduler == 'one_cycle':
+        return dict(scheduler='one_cycle', pct_start=cfg.pct_start if mine and cfg.pct_start is not None else p['pct_start'],
+                    div=cfg.div if mine and cfg.div is not None else p['div'])
+    pct = (cfg.pct_start if mine and cfg.pct_start is not None else 0.75) if cfg.scheduler == 'flat_cos' else None
+    return dict(scheduler=cfg.scheduler, pct_start=pct, div=None)
+
+def _phase_groups(cfg:TrainConfig, p:dict, before:list)->dict:
+    "How many parameter groups (from the head) the phase trains: None for all; `gradual_done`: unfrozen epochs before it"
+    if p['frozen'] or cfg.unfreeze == 'never': return dict(groups=cfg.freeze_to, gradual_done=None)
+    if cfg.unfreeze == 'all': return dict(groups=None, gradual_done=None)
+    return dict(groups=cfg.freeze_to + 1, gradual_done=sum(b['epochs'] for b in before if not b['frozen']))
 
 # %% ../nbs/40_train.ipynb #736ba0de
 class TorchAdamW(OptimWrapper):
@@ -123,7 +142,8 @@ def make_opt_func(name:str):
             'adamax': partial(OptimWrapper, opt=torch.optim.Adamax)}[name]
 
 def make_loss(cfg:TrainConfig, weight=None):
-    "Cross-entropy, with label smoothing when asked"
+    "Cross-entropy or focal loss, with label smoothing and class weights when asked"
+    if cfg.loss == 'focal': return FocalLossFlat(gamma=cfg.focal_gamma, eps=cfg.label_smoothing, weight=weight)
     if cfg.label_smoothing > 0: return LabelSmoothingCrossEntropyFlat(eps=cfg.label_smoothing, weight=weight)
     return CrossEntropyLossFlat(weight=weight)
 
@@ -140,6 +160,36 @@ def class_weights(
     tr = table[table['split'] != 'valid'] if 'split' in table else table
     counts = tr['label'].value_counts().reindex(classes_of(table), fill_value=0).to_numpy().astype(np.float32)
     return torch.tensor(counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32)
+
+# %% ../nbs/40_train.ipynb #40a03100
+class FocalLoss(torch.nn.Module):
+    "Focal loss with label smoothing and class weights: (1-p_t)^gamma times the smoothed cross-entropy, weighted by class"
+    y_int = True  # targets are class indices: MixUp/CutMix mix the losses of both targets, not the labels
+    def __init__(self,
+        gamma:float=2.0,      # focusing parameter (0: cross-entropy)
+        eps:float=0.0,        # label smoothing
+        weight=None,          # per-class weights (a tensor), or None
+        reduction='mean',     # 'mean' (weighted mean, as PyTorch), 'sum' or 'none'
+    ):
+        super().__init__()
+        self.gamma, self.eps, self.weight, self.reduction = gamma, eps, weight, reduction
+
+    def forward(self, inp, targ):
+        logp = F.log_softmax(inp.float(), dim=-1)
+        logp_t = logp.gather(-1, targ.long()[:, None])[:, 0]
+        loss = (1 - logp_t.exp()) ** self.gamma * (-(1 - self.eps) * logp_t - self.eps * logp.mean(-1))
+        w = None if self.weight is None else self.weight.to(loss.device)[targ.long()]
+        if w is not None: loss = loss * w
+        if self.reduction == 'mean': return loss.sum() / w.sum() if w is not None else loss.mean()
+        return loss.sum() if self.reduction == 'sum' else loss
+
+class FocalLossFlat(BaseLoss):
+    "`FocalLoss` flattened as fastai's losses are, with softmax as its activation"
+    y_int = True
+    def __init__(self, *args, gamma:float=2.0, eps:float=0.0, weight=None, reduction='mean', axis:int=-1, **kwargs):
+        super().__init__(FocalLoss, *args, gamma=gamma, eps=eps, weight=weight, reduction=reduction, axis=axis, **kwargs)
+    def decodes(self, x): return x.argmax(dim=self.axis)
+    def activation(self, x): return F.softmax(x, dim=self.axis)
 
 # %% ../nbs/40_train.ipynb #77360b85
 SAMPLING_POWER = {'sample': 1., 'tempered': 0.5}  # class_weights that sample: the power of 1/count
@@ -182,7 +232,7 @@ def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     "A fastai `Learner` for `cfg`, with the registry's body/head split; `weight`: per-class loss weights"
     if weight is not None: weight = weight.to(dls.device)
     if cfg.compile: model.compile()  # in place: the state dict keeps its names, so run folders are unchanged
-    learn = Learner(dls, model, loss_func=make_loss(cfg, weight), opt_func=make_opt_func(cfg.opt), splitter=split_params,
+    learn = Learner(dls, model, loss_func=make_loss(cfg, weight), opt_func=make_opt_func(cfg.opt), splitter=param_groups,
                     metrics=make_metrics(), wd=cfg.wd, cbs=list(cfg.callbacks) + ([BnEval()] if cfg.bn_eval else [])
                     + mix_callbacks(cfg.mixup, cfg.cutmix) + ([EMA(cfg.ema, warmup=cfg.ema_warmup)] if cfg.ema else []))
     prec = _resolve_precision(cfg, dls.device)
@@ -404,7 +454,6 @@ def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
     if not full: experiment_table(table, out)
     if resume: return _resumed(cfg, table, Path(resume), quiet)
     cfg = complete_config(cfg, table)  # prints the recipe when it chooses one, before any training
-    check_sizes(cfg.arch, cfg.sizes, cfg.arch_kwargs)
     folder = new_run_dir(out, name or cfg.arch.replace('/', '_'))
     cfg.save(folder/'config.yaml')
     return cfg, table, folder, _fresh_progress()
@@ -462,15 +511,40 @@ def train(
                 if state.stopped:
                     print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
                     break
-            return state.finish()
+            run = state.finish()
     except BaseException as e:
         try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
+        notify(cfg.notify, dict(folder=str(folder.resolve()), run_id=folder.name, status='interrupted', error=f'{type(e).__name__}: {e}'))
         if isinstance(e, UserError) and '\n\t' in str(e): e.args = (str(e).split('\n\t', 1)[1],)  # fastai's "Exception occured in `RunTracker`" prefix
         if isinstance(e, WriteError) and (folder/'checkpoint'/'progress.json').is_file():
             raise WriteError(f"{e}. The run keeps its last checkpoint: resume {folder} once that is fixed") from None
         raise
     finally: close_loggers(getattr(state, 'learn', None))  # one W&B run per run, finished here
+    notify(cfg.notify, run_summary(run))
+    return run
+
+# %% ../nbs/40_train.ipynb #0aebdce8
+def run_summary(run:Run)->dict:
+    "What a notification says about a finished run"
+    m = run.meta
+    return dict(folder=str(Path(run.folder).resolve()), run_id=Path(run.folder).name, status=m.get('status'), arch=m.get('arch'),
+                metrics=m.get('metrics'), seconds=m.get('seconds'), best_epoch=m.get('best_epoch'), size=m.get('size'),
+                full_train=m.get('full_train'))
+
+def notify(
+    cmd:str|None,        # shell command; None: nothing to do
+    summary:dict,        # the run's summary, given as JSON on stdin
+    timeout:float=60,    # seconds before the command is given up on
+)->int|None:
+    "Run `cmd` with `summary` as JSON on stdin (folder and status also in its environment); a failure only warns"
+    if not cmd: return None
+    env = {**os.environ, 'IMGCLF_RUN_FOLDER': str(summary.get('folder', '')), 'IMGCLF_RUN_STATUS': str(summary.get('status', ''))}
+    try: code = subprocess.run(cmd, shell=True, input=json.dumps(summary, default=str), text=True, env=env, timeout=timeout).returncode
+    except (OSError, subprocess.SubprocessError) as e: code, why = None, f"{type(e).__name__}: {e}"
+    else: why = f"exit status {code}"
+    if code != 0: print(f"warning: the notify command failed ({why}); the run is not affected: {cmd}", file=sys.stderr, flush=True)
+    return code
 
 # %% ../nbs/40_train.ipynb #7399a950
 class RunState:
@@ -485,7 +559,7 @@ class RunState:
         self.threads = progress['threads'] = apply_threads(cfg, progress.get('threads'))  # chosen from the load once per run
         set_seed(cfg.seed)
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
-                                 weights=cfg.weights, head_dropout=cfg.head_dropout, **cfg.arch_kwargs)
+                                 weights=cfg.weights, **build_kwargs(cfg, _build_size(cfg, progress)))
         self.learn, self.kept, self.stopped, self.blown, self.t0, self.before = None, {}, False, False, time.time(), progress['seconds']
         self.restored, self.pending = not resumed, None  # a resumed run loads its checkpoint when its first phase starts
 
@@ -526,22 +600,86 @@ class RunState:
                 p['lrs'][stage] = p['lr_find'][stage]['valley']
         return p['lrs'][stage] * ph['lr_scale']
 
+# %% ../nbs/40_train.ipynb #2ef9a2f5
+def _step_sched(learn:Learner, lr)->ParamScheduler:
+    "lr, lr/10 from half the phase, lr/100 from three quarters (fastai's `SchedNo` pieces, one value per parameter group)"
+    learn.opt.set_hyper('lr', lr)
+    lr = np.array([h['lr'] for h in learn.opt.hypers])
+    return ParamScheduler({'lr': combine_scheds([0.5, 0.25, 0.25], [SchedNo(lr, lr), SchedNo(lr/10, lr/10), SchedNo(lr/100, lr/100)])})
+
+def fit_scheduled(
+    learn:Learner,      # the run's Learner (its optimizer made)
+    ph:dict,            # the phase, from `plan_phases`
+    lr,                 # its learning rate: a float or a `slice` over the parameter groups
+    start_epoch:int=0,  # the first epoch to train (a resumed phase skips the others)
+    cbs=None,           # callbacks of this fit
+):
+    "Train phase `ph` with its scheduler (fastai's `fit_one_cycle`, `fit_sgdr`, `fit_flat_cos`, or a step `ParamScheduler`)"
+    n, s, cbs = ph['epochs'], ph['scheduler'], list(cbs or [])
+    if s == 'one_cycle': return fit_one_cycle(learn, n, lr, pct_start=ph['pct_start'], div=ph['div'], start_epoch=start_epoch, cbs=cbs)
+    if s == 'cosine': return learn.fit_sgdr(1, n, lr, start_epoch=start_epoch, cbs=cbs)
+    if s == 'flat_cos': return learn.fit_flat_cos(n, lr, pct_start=ph['pct_start'], cbs=cbs + ([SkipToEpoch(start_epoch)] if start_epoch else []))
+    if s == 'step': return learn.fit(n, cbs=[_step_sched(learn, lr), *cbs], start_epoch=start_epoch)
+    raise UserError(f"unknown scheduler {s!r}")
+
+# %% ../nbs/40_train.ipynb #537576fc
+class GradualUnfreeze(Callback):
+    "Train the last `first + done + epoch` parameter groups in each epoch of the fit (one more per epoch)"
+    order = 1
+    def __init__(self, first:int, done:int=0): self.first, self.done = first, done
+    def before_epoch(self):
+        n = len(self.learn.opt.param_lists)
+        self.learn.opt.freeze_to(-min(n, self.first + self.done + self.epoch))
+
+def gradual_callbacks(ph:dict)->list:
+    "[GradualUnfreeze] for a gradually unfrozen phase, else []"
+    return [] if ph.get('gradual_done') is None else [GradualUnfreeze(ph['groups'], ph['gradual_done'])]
+
+def _build_size(cfg:TrainConfig, progress:dict)->int:
+    "The size a run's model is built at: its first stage's, or for a resumed run the size of its last checkpointed epoch"
+    return progress['history'][-1]['size'] if progress.get('history') else cfg.sizes[0]
+
+@patch
+def _freeze(self:RunState, ph:dict):
+    "Train the phase's last `groups` parameter groups, or all of them"
+    learn = self.learn
+    if ph['groups'] is None: learn.unfreeze()
+    else: learn.freeze_to(-min(ph['groups'], len(learn.opt.param_lists)))
+
+@patch
+def _size_model(self:RunState, size:int)->bool:
+    "A fixed-size model moved to `size` (timm resamples its position tables); the optimizer rebuilt for its new parameters"
+    changed = set_size(self.model, size)
+    if changed and self.learn is not None: self.learn.create_opt()
+    return changed
+
+@patch
+def _final_size(self:RunState)->int:
+    "The size the run's weights end at: the best epoch's (as `_best_weights` restores it), else the last stage's"
+    best = self.progress.get('best')
+    return best['size'] if best and not self.full and self.cfg.swa is None else self.cfg.sizes[-1]
+
 # %% ../nbs/40_train.ipynb #1b48b22d
 @patch
 def fit_phase(self:RunState, ph:dict):
     "Train phase `ph` from its first epoch not done yet; `self.stopped` when the budget ran out"
+    self._size_model(ph['size'])
     learn = self.learner(ph['size'])
-    learn.freeze() if ph['frozen'] else learn.unfreeze()
+    if self.restored: self._size_model(ph['size'])  # a fixed-size model moved to this phase's size (a new optimizer)
+    self._freeze(ph)  # before the checkpoint is restored: fastai's freeze_to clears the optimizer's state
     start = self.progress['phase_epochs_done'] if ph['phase'] == self.progress['phase'] else 0
-    if not self.restored: self._restore(start)  # before lr_find draws anything
+    if not self.restored:  # a resumed run: its checkpoint (at the size it was saved at), before lr_find draws anything
+        self._restore(start)
+        if self._size_model(ph['size']): self._freeze(ph)  # a fixed-size model resumed at a stage boundary (no optimizer state to keep)
     lr, c = self.lr(ph), self.cfg
     swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
     stop = [BudgetStop(self.deadline)] if self.deadline else []
-    fit_one_cycle(learn, ph['epochs'], _lr_arg(lr, ph, self.lr_mult), pct_start=ph['pct_start'], div=ph['div'],
-                  start_epoch=start, cbs=[RunTracker(self, ph, start), *swa, *stop])
+    fit_scheduled(learn, ph, _lr_arg(lr, ph, self.lr_mult), start, cbs=[RunTracker(self, ph, start), *swa, *stop, *gradual_callbacks(ph)])
     if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
+        self._size_model(self.progress['best']['size'])
         self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
     self.blown = False
+    if ph['phase'] == self.phases[-1]['phase'] or (stop and stop[0].stopped): self._size_model(self._final_size())
     self.progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
     save_checkpoint(self.folder, learn, self.progress, self.loop_state())  # what the next phase starts from (SWA's average too)
     if stop and stop[0].stopped: self.progress['budget_stopped'] = self.stopped = True

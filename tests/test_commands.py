@@ -21,6 +21,7 @@ from image_classification.datasets import make_tiny
 
 RECIPE = dict(arch='simple_cnn', pretrained=False, channels=3, sizes=[32], epochs=[1], bs=8, lr=3e-3, aug='none', num_workers=0)
 FLAGS = ['--arch', 'simple_cnn', '--no-pretrained', '--channels', '3', '--sizes', '32', '--epochs', '1', '--bs', '8', '--lr', '0.003', '--aug', 'none']
+NO_LR = FLAGS[:11] + FLAGS[13:]  # for `imgclf grid`, which sets the learning rate itself
 
 
 def run_main(capsys, *args):
@@ -61,7 +62,7 @@ def kf(data, tmp_path_factory):
 
 # --- every option documented ---
 
-EXPECTED = ['demo', 'validate', 'train', 'auto', 'kfold', 'ensemble', 'recheck', 'pseudo', 'predict', 'interpret', 'report', 'export', 'app', 'bench']
+EXPECTED = ['demo', 'validate', 'train', 'auto', 'kfold', 'grid', 'augment', 'ensemble', 'recheck', 'pseudo', 'predict', 'interpret', 'report', 'export', 'app', 'bench']
 
 def test_every_command_is_there():
     "A command that disappears or is renamed fails here, not in a skip"
@@ -83,7 +84,7 @@ def test_every_option_has_help(name):
         what = f"imgclf {name} {'/'.join(a.option_strings) or a.dest}"
         assert a.help and a.help.strip() and a.help != argparse.SUPPRESS, f"{what} has no help string"
         for s in a.option_strings or [a.metavar or a.dest]: assert s in text, f"{what} is not in --help"
-    if name in ('train', 'kfold', 'pseudo', 'recheck'):  # every TrainConfig option, under its own name
+    if name in ('train', 'kfold', 'pseudo', 'recheck'):  # every TrainConfig option, under its own name (grid sets lr and wd itself)
         from image_classification.config import option_fields
         assert {'--' + o['name'].replace('_', '-') for o in option_fields()} <= {s for a in actions for s in a.option_strings}, name
 
@@ -203,6 +204,15 @@ def _error_cases(tmp_path, data, exp):
     cases += [
         (['bench', '--config', _bad_config(tmp_path, 'be', {'repz': 3})], "'repz'")]
     cases += [
+        (['grid', root, '--config', _bad_config(tmp_path, 'gr', {'lrz': [0.1]}), '--lrs', '0.1'], "'lrz'"),
+        (['grid', gone, *NO_LR, '--lrs', '0.1'], 'nowhere'),
+        (['grid', root, '--arch', 'resnet43', '--lrs', '0.1'], 'resnet43'),
+        (['augment', gone, '--out', tmp_path/'aug'], 'nowhere'),
+        (['augment', root, '--aug', 'heavy', '--out', tmp_path/'aug'], "unknown augmentation preset 'heavy'"),
+        (['augment', root, '--copies', '0', '--out', tmp_path/'aug0'], 'copies must be 1 or more'),
+        (['train', root, *FLAGS, '--scheduler', 'cosine', '--pct-start', '0.2', '--out', tmp_path/'sch'], "pct_start does not apply to scheduler 'cosine'"),
+        (['train', root, *FLAGS, '--drop-path', '0.1', '--out', tmp_path/'dp'], 'simple_cnn has no stochastic depth'),
+        (['train', root, *FLAGS, '--arch', 'test_vit', '--sizes', '40', '--out', tmp_path/'vit'], 'test_vit runs at 160 px'),
         (['auto', root, '--config', _bad_config(tmp_path, 'au', {'budjet': '1m'})], "'budjet'"),
         (['auto', gone, '--budget', '5s'], 'nowhere')]
     return cases
@@ -218,6 +228,52 @@ def test_user_errors_are_one_line(data, exp, tmp_path, capsys):
 
 
 # --- variants test_cli.py does not run ---
+
+def test_training_knobs_reach_the_run(data, tmp_path, capsys):
+    "The schedule, loss, freezing and dropout flags (--dropout for --head-dropout) land in config.yaml and model.json"
+    knobs = ['--scheduler', 'flat_cos', '--pct-start', '0.5', '--loss', 'focal', '--focal-gamma', '1.5', '--freeze-to', '2',
+             '--unfreeze', 'gradual', '--dropout', '0.2']
+    code, out, err = run_main(capsys, 'train', data[0], *FLAGS, *knobs, '--out', tmp_path/'knobs', '--quiet')
+    assert code == 0, out + err
+    run = Path(out.split('run: ')[1].split()[0])
+    want = dict(scheduler='flat_cos', pct_start=0.5, loss='focal', focal_gamma=1.5, freeze_to=2, unfreeze='gradual', head_dropout=0.2)
+    saved, meta = yaml.safe_load((run/'config.yaml').read_text()), json.loads((run/'model.json').read_text())['config']
+    assert {k: saved[k] for k in want} == want == {k: meta[k] for k in want}, (saved, meta)
+
+
+def test_fixed_size_model_trains_at_other_sizes(data, tmp_path):
+    "A fixed-size timm model with progressive resizing trains (built at 64 px, resampled to 96) or exits 2 with one line"
+    code, out, err = imgclf('train', data[0], '--arch', 'swin_tiny_patch4_window7_224', '--no-pretrained', '--sizes', '64,96',
+                            '--epochs', '1,1', '--bs', '8', '--lr', '1e-3', '--aug', 'none', '--out', tmp_path/'swin', '--quiet')
+    assert code == 0, out + err
+    assert 'Traceback' not in err
+    meta = json.loads((Path(out.split('run: ')[1].split()[0])/'model.json').read_text())
+    assert meta['sizes'] == [64, 96] and meta['size'] in (64, 96)
+    code, out, err = imgclf('train', data[0], '--arch', 'coatnet_0_rw_224', '--no-pretrained', '--sizes', '100', '--out', tmp_path/'coat')
+    assert code == 2 and len(err.strip().splitlines()) == 1 and 'use --sizes 224' in err and 'Traceback' not in err, err
+
+
+def test_grid_and_augment(data, tmp_path, capsys):
+    "imgclf grid: one run per point and grid.csv; imgclf augment: copies in their originals' groups, a table train reads"
+    code, out, err = run_main(capsys, 'grid', data[0], *NO_LR, '--lrs', '0.001,0.01', '--wds', '0,0.1',
+                              '--out', tmp_path/'grid', '--quiet')
+    assert code == 0, out + err
+    grid = pd.read_csv(tmp_path/'grid'/'grid.csv')
+    assert len(grid) == 4 and set(grid.lr) == {0.001, 0.01} and set(grid.wd) == {0.0, 0.1} and grid.accuracy.is_monotonic_decreasing
+    assert len(pd.read_csv(tmp_path/'grid'/'results.csv')) == 4
+    code, out, err = run_main(capsys, 'augment', data[0], '--copies', '2', '--out', tmp_path/'aug', '--quiet')
+    assert code == 0, out + err
+    table = pd.read_csv(tmp_path/'aug'/'data.csv')
+    copies = table[table.augmented_from.notna()]
+    assert len(copies) == 2 * (table.augmented_from.isna() & (table.split == 'train')).sum() > 0
+    assert set(copies.split) == {'train'} and 'copies across the split: 0' in out
+    of = dict(zip(table.path, table.group))
+    assert all(of[o] == g for o, g in zip(copies.augmented_from, copies.group))  # each copy in its original's group
+    assert all((tmp_path/'aug'/p).is_file() for p in copies.path)
+    code, out, err = run_main(capsys, 'train', tmp_path/'aug'/'data.csv', *FLAGS, '--out', tmp_path/'aug_runs', '--quiet')
+    assert code == 0, out + err
+    assert len(pd.read_csv(tmp_path/'aug_runs'/'data.csv').query("split == 'valid'").augmented_from.dropna()) == 0
+
 
 def test_validate_unlabelled_test_folder(data, capsys):
     code, out, err = run_main(capsys, 'validate', data[1], '--test', '--quiet')
