@@ -19,6 +19,7 @@ from .data import abs_paths, classes_of
 from .models import arch_info, create_arch
 from .loaders import get_dls
 from .config import TrainConfig, uses_lr_find
+from .distrib import local_world_size
 
 # %% auto #0
 __all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy', 'choose_recipe',
@@ -170,8 +171,8 @@ def choose_recipe(
 
 # %% ../nbs/36_recipe.ipynb #31bf0d8c
 def apply_threads(cfg:TrainConfig)->int:
-    "Set torch's threads for `cfg` (`cfg.threads`, else `core.choose_threads`); return them"
-    n = choose_threads(cfg.threads)
+    "Set torch's threads for `cfg` (`cfg.threads`, else `core.choose_threads`, shared by a launch's processes on this machine); return them"
+    n = choose_threads(cfg.threads, share=local_world_size())
     torch.set_num_threads(n)
     return n
 
