@@ -13,8 +13,6 @@ from queue import Empty
 
 import torch, torch.distributed as dist
 from torch.nn.parallel import DataParallel as _DP, DistributedDataParallel as _DDP
-from fastcore.basics import store_attr
-from fastcore.foundation import L
 from fastai.torch_core import apply, to_cpu, to_detach
 from fastai.distributed import DistributedDL, DistributedTrainer
 from accelerate import PartialState
@@ -221,6 +219,7 @@ def _worker(fn, device:str, inbox, outbox):
 
 # %% ../nbs/45_distrib.ipynb #901a05ad
 def _start_workers(fn, devices:list)->tuple:
+    "One spawned worker per device, each seeing only its device; (their shared outbox, [(process, inbox, device)]) once all are ready"
     ctx = mp.get_context('spawn')
     outbox, workers = ctx.Queue(), []
     for d in devices:
@@ -237,6 +236,7 @@ def _start_workers(fn, devices:list)->tuple:
     return outbox, workers
 
 def _stop_workers(workers:list, force:bool=False):
+    "Tell the workers to stop (or terminate them: `force`, after an error) and wait for them"
     for p, inbox, _ in workers:
         if force: p.terminate()
         else: inbox.put(None)
