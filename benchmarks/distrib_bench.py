@@ -8,10 +8,13 @@
 2. folds across devices: `imgclf kfold --devices` (one worker per GPU; on a one-GPU machine two workers share it)
    against the folds one after the other: wall seconds and the largest difference of the out-of-fold probabilities.
 
-Writes benchmarks/results/distrib_gpu.{csv,md} and the section of BENCHMARKS.md between `<!-- distrib-gpu -->`
-markers. `--quick` (what a CPU can do, to test the script): tiny data, two CPU processes, no BENCHMARKS.md unless asked.
+Writes benchmarks/results/distrib_gpu_*.{csv,md}, distrib_gpu_section.md (the new text of BENCHMARKS.md's section
+between the `<!-- distrib-gpu -->` markers) and, on a GPU machine, that section of BENCHMARKS.md itself. `--quick`
+(what a CPU can do, to test the script): tiny data, two CPU processes, no BENCHMARKS.md. On a lent machine whose
+files come back only from a folder ($OUT): `--out $OUT --no-benchmarks-md` there, then here
+`python benchmarks/distrib_bench.py --apply FOLDER` puts FOLDER/distrib_gpu_section.md into BENCHMARKS.md.
 
-    python benchmarks/distrib_bench.py [--quick] [--out benchmarks/results] [--no-benchmarks-md]"""
+    python benchmarks/distrib_bench.py [--quick] [--out benchmarks/results] [--no-benchmarks-md] [--apply FOLDER]"""
 import argparse, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -79,21 +82,30 @@ def folds(data:Path, work:Path, n_gpu:int, quick:bool, log)->list:
     log(f"  folds: {rows[0]['wall_s']:.0f} s one by one, {rows[1]['wall_s']:.0f} s across devices; out-of-fold probabilities {diff:.1e} apart")
     return rows
 
-def benchmarks_section(out:Path, machine:dict, lines:list):
-    "Rewrite the section of BENCHMARKS.md between the distrib-gpu markers from the tables just written"
-    md = ROOT/'BENCHMARKS.md'
+def section_text(out:Path, machine:dict, lines:list)->str:
+    "The new section of BENCHMARKS.md (between the distrib-gpu markers) from the tables just written; saved in `out` too"
     parts = [f"Measured by `benchmarks/distrib_gpu.sh` on {machine.get('gpu') or 'this machine'} ({time.strftime('%Y-%m-%d')}).", '',
              *[f"- {l}" for l in lines], '']
     for name in ('distrib_gpu_train', 'distrib_gpu_folds'):
         f = out/f'{name}.md'
-        if f.is_file(): parts += [f"#### {name}", '', f.read_text().strip(), '']
-    text, new = md.read_text(), '<!-- distrib-gpu -->\n' + '\n'.join(parts) + '\n<!-- /distrib-gpu -->'
+        if f.is_file(): parts += [re.sub(r'^## ', '#### ', f.read_text().strip()), '']  # the table's own title, one level down
+    new = '<!-- distrib-gpu -->\n' + '\n'.join(parts) + '\n<!-- /distrib-gpu -->'
+    (out/'distrib_gpu_section.md').write_text(new + '\n')
+    return new
+
+def benchmarks_section(new:str):
+    "Put `new` (a section with its markers) into BENCHMARKS.md in place of the old one"
+    md = ROOT/'BENCHMARKS.md'
+    text, new = md.read_text(), new.strip()
     md.write_text(re.sub(r'<!-- distrib-gpu -->.*<!-- /distrib-gpu -->', lambda m: new, text, flags=re.S) if '<!-- distrib-gpu -->' in text
                   else text.rstrip() + '\n\n' + new + '\n')
 
 def main():
     a = argparse.ArgumentParser(); a.add_argument('--quick', action='store_true'); a.add_argument('--out', default=str(ROOT/'benchmarks'/'results'))
-    a.add_argument('--no-benchmarks-md', action='store_true'); args = a.parse_args()
+    a.add_argument('--no-benchmarks-md', action='store_true')
+    a.add_argument('--apply', default=None, help="only put FOLDER/distrib_gpu_section.md (a GPU machine's results) into BENCHMARKS.md")
+    args = a.parse_args()
+    if args.apply: return benchmarks_section((Path(args.apply)/'distrib_gpu_section.md').read_text())
     out, work, log = Path(args.out), Path(tempfile.mkdtemp(prefix='distrib-bench-')), (lambda s: print(s, flush=True))
     out.mkdir(parents=True, exist_ok=True)
     n_gpu = torch.cuda.device_count()
@@ -110,7 +122,8 @@ def main():
              f"{kf[1]['case']}: {kf[1]['speedup']:.2f}x the folds one by one; out-of-fold probabilities {kf[1]['max_oof_diff']:.1e} apart"]
     if not n_gpu: lines.insert(0, "no CUDA device: CPU processes only (a check of the script; no GPU figure)")
     (out/'distrib_gpu_summary.md').write_text('\n'.join(f'- {l}' for l in lines) + f"\n\n(total {time.time() - t0:.0f} s)\n")
-    if not args.no_benchmarks_md and n_gpu: benchmarks_section(out, machine, lines)
+    new = section_text(out, machine, lines)
+    if not args.no_benchmarks_md and n_gpu: benchmarks_section(new)
     for l in lines: print(l)
 
 if __name__ == '__main__': main()
