@@ -16,6 +16,7 @@ from .augment import *
 from .loaders import *
 from .models import *
 from .config import *
+from .distrib import *
 from .recipe import *
 from .runs import *
 from .averaging import *
@@ -34,5 +35,5 @@ from .app import *
 from .bench import *
 from .cli import main
 import importlib as _importlib
-_MODULES = ('core', 'progress', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'recipe', 'runs', 'averaging', 'tracking', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'app', 'bench')
+_MODULES = ('core', 'progress', 'data', 'datasets', 'augment', 'loaders', 'models', 'config', 'distrib', 'recipe', 'runs', 'averaging', 'tracking', 'train', 'kfold', 'ensemble', 'inference', 'specialist', 'predict', 'interpret', 'report', 'auto', 'demo', 'app', 'bench')
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f'image_classification.{m}').__all__] + ['main']

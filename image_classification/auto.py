@@ -8,13 +8,15 @@ Docs: https://image-classification.github.io/image_classification/auto.html.md""
 from __future__ import annotations
 import dataclasses, time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
-from .core import UserError, atomic_write, parse_duration, write_json
+from .core import UserError, atomic_write, choose_threads, parse_duration, write_json
 from .config import TrainConfig
 from .data import classes_of
 from .recipe import DataProfile, choose_recipe, complete_config, profile_table, scaled_seconds
+from .distrib import init_distrib, is_main, launched, map_devices, on_main, parse_devices
 from .train import train
 from .ensemble import ensemble_experiment
 
@@ -55,35 +57,57 @@ def _member_row(name:str, run)->dict:
     return dict(member=name, arch=run.meta['arch'], sizes=run.meta['sizes'], epochs=run.meta['epochs'], accuracy=met['accuracy'],
                 balanced_accuracy=met.get('balanced_accuracy'), macro_f1=met['macro_f1'], seconds=run.meta['seconds'], run=run.folder.name)
 
+def _train_member(cfg:TrainConfig, table:pd.DataFrame, out:Path, name:str, quiet:bool)->tuple:
+    "Train one member (here, or in a device's worker process): (name, run folder, `model.json`'s entries)"
+    run = train(cfg, table, out=out, name=name, quiet=quiet)
+    return name, run.folder, run.meta
+
+def _member_jobs(members:list, table:pd.DataFrame, deadline:float, done:dict, skipped:list, cfg_kwargs:dict, out:Path, quiet:bool, parallel:bool):
+    "Each member's `_train_member` arguments, decided when a device is free for it (by rank 0 under a launch), or its skip"
+    for i, m in enumerate(members):
+        left = lambda: deadline - time.time() - 5  # keep a few seconds for the ensemble
+        cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs))
+        if cfg is None:
+            skipped.append(dict(member=m['name'], reason=why))
+            if not quiet: print(f"member {m['name']} skipped: {why}")
+            continue
+        if not quiet: print(f"member {i + 1} ({m['name']}), {left():.0f} s left")
+        yield cfg, table, out, m['name'], quiet or parallel
+
 def auto(
     table:pd.DataFrame,          # labelled table with a `split`
     budget:str|float='10m',      # total time: members share it (the ensemble takes seconds)
     out:str|Path='runs/auto',    # experiment folder: one run per member, ensemble.json
     n_members:int|None=None,     # members (default: see `portfolio`)
     quiet:bool=True,             # no progress bars
+    devices:str|list|None=None,  # train members in parallel, one process per device: '0,1' (GPUs), 'all', 'cpu,cpu'; None: one by one here
     **cfg_kwargs,                # fixed `TrainConfig` fields for every member (e.g. num_workers)
 )->tuple:
     "Train a portfolio of recipes within `budget`, then ensemble them honestly; returns (members frame, EnsembleResult or None)"
-    budget, t0, out = parse_duration(budget), time.time(), Path(out)
+    budget, t0, out, devs = parse_duration(budget), time.time(), Path(out), parse_devices(devices)
     if not budget or budget <= 0: raise UserError(f"budget must be a positive duration, not {budget!r}")
+    if len(devs) > 1 and launched(): raise UserError("--devices starts one process per device itself: do not also launch auto with torchrun or accelerate launch")
+    if len(devs) > 1 and cfg_kwargs.get('threads') is None: cfg_kwargs = {**cfg_kwargs, 'threads': choose_threads(share=len(devs))}
+    init_distrib()  # under torchrun / accelerate launch: every member is one data-parallel run
+    quiet = quiet or not is_main()
     prof = profile_table(table)
-    rows, skipped, base = [], [], None
-    for i, m in enumerate(portfolio(prof, n_members)):
-        left = budget - (time.time() - t0) - 5  # keep a few seconds for the ensemble
-        cfg, why = _member_config(m, table, left, base, cfg_kwargs)
-        if cfg is None:
-            skipped.append(dict(member=m['name'], reason=why))
-            if not quiet: print(f"member {m['name']} skipped: {why}")
-            continue
-        if not quiet: print(f"member {i + 1} ({m['name']}), {left:.0f} s left")
-        run = train(cfg, table, out=out, name=m['name'], quiet=quiet)
-        rows.append(_member_row(m['name'], run))
-        if base is None: base = (run.meta['seconds'], TrainConfig.from_dict(run.meta['config']))
-        if not quiet: print(f"  accuracy {rows[-1]['accuracy']:.4f} in {rows[-1]['seconds']:.0f} s")
+    members = portfolio(prof, n_members)
+    rows, skipped, done = [], [], {}
+    jobs = _member_jobs(members, table, t0 + budget, done, skipped, cfg_kwargs, out, quiet, len(devs) > 1)
+    for _, (name, folder, meta) in map_devices(_train_member, jobs, devs):
+        rows.append(_member_row(name, SimpleNamespace(folder=folder, meta=meta)))
+        done.setdefault('base', (meta['seconds'], TrainConfig.from_dict(meta['config'])))  # the first member to finish
+        if not quiet: print(f"  {name}: accuracy {rows[-1]['accuracy']:.4f} in {rows[-1]['seconds']:.0f} s")
+    order = [m['name'] for m in members]
+    rows.sort(key=lambda r: order.index(r['member']))  # in parallel they finish in any order
     frame = pd.DataFrame(rows)
     if frame.empty: raise UserError(f"no member could be trained within the {budget:.0f} s budget: give more time")
-    ens = ensemble_experiment(out, 'weighted', metric=cfg_kwargs.get('metric', 'accuracy')) if len(rows) > 1 else None
-    atomic_write(out/'auto.csv', frame.to_csv(index=False))
+    ens = on_main(lambda: ensemble_experiment(out, 'weighted', metric=cfg_kwargs.get('metric', 'accuracy')) if len(rows) > 1 else None)
+    if is_main(): _save_auto(out, rows, ens, budget, t0, prof, skipped)
+    return frame, ens
+
+def _save_auto(out:Path, rows:list, ens, budget:float, t0:float, prof:DataProfile, skipped:list):
+    "Write auto.csv and auto.json"
+    atomic_write(out/'auto.csv', pd.DataFrame(rows).to_csv(index=False))
     write_json(out/'auto.json', dict(budget=budget, seconds=round(time.time() - t0, 1), profile=dataclasses.asdict(prof), members=rows,
                                       skipped=skipped, ensemble=None if ens is None else dict(method='weighted', accuracy=ens.accuracy)))
-    return frame, ens

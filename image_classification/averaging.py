@@ -14,6 +14,7 @@ from timm.utils.model_ema import ModelEmaV3
 from fastai.callback.core import Callback
 from fastai.callback.mixup import CutMix, MixUp
 from .core import UserError
+from .distrib import unwrap_model
 
 # %% auto #0
 __all__ = ['not_training', 'SWA', 'EMA', 'MixUpCutMix', 'mix_callbacks']
@@ -56,7 +57,7 @@ class SWA(Callback):
     def before_train(self):
         if self.in_fit: return
         self.in_fit, self.start = True, self.first_epoch(self.n_epoch)
-        self.avg, self.n_averaged = AveragedModel(self.model), 0
+        self.avg, self.n_averaged = AveragedModel(unwrap_model(self.model)), 0  # data parallel: the model inside DDP
 
     def before_batch(self):
         if not (self.training and self.swa_lr and self.in_fit and self.epoch >= self.start): return
@@ -68,7 +69,7 @@ class SWA(Callback):
 
     def after_epoch(self):
         if self.in_fit and self.trained and self.epoch >= self.start:
-            self.avg.update_parameters(self.model)
+            self.avg.update_parameters(unwrap_model(self.model))
             self.n_averaged += 1
 
     def after_fit(self):
@@ -78,8 +79,8 @@ class SWA(Callback):
     def swap_in(self):
         "Copy the averaged weights into the model and recompute its BatchNorm statistics"
         with torch.no_grad():
-            for p, q in zip(self.model.parameters(), self.avg.module.parameters()): p.copy_(q)
-        if self.bn_update: update_bn(_images(self.dls.train), self.model)
+            for p, q in zip(unwrap_model(self.model).parameters(), self.avg.module.parameters()): p.copy_(q)
+        if self.bn_update: update_bn(_images(self.dls.train), unwrap_model(self.model))
 
 # %% ../nbs/42_averaging.ipynb #2cbe4bee
 class EMA(Callback):
@@ -97,13 +98,14 @@ class EMA(Callback):
         if not_training(self.learn): self.run = False
 
     def before_train(self):
-        if self.avg is None or self.of is not self.model:  # first fit, or a new model (the callback reused)
-            self.avg, self.of, self.steps, self.raw = ModelEmaV3(self.model, decay=self.decay, use_warmup=self.warmup), self.model, 0, None
+        model = unwrap_model(self.model)  # data parallel: the model inside DDP, the same one every fit
+        if self.avg is None or self.of is not model:  # first fit, or a new model (the callback reused)
+            self.avg, self.of, self.steps, self.raw = ModelEmaV3(model, decay=self.decay, use_warmup=self.warmup), model, 0, None
         self.restore()
 
     def after_step(self):
         self.steps += 1
-        self.avg.update(self.model, step=self.steps)
+        self.avg.update(unwrap_model(self.model), step=self.steps)
 
     def before_validate(self): self.swap_in()
     def after_fit(self): self.swap_in()
@@ -111,13 +113,14 @@ class EMA(Callback):
     def swap_in(self):
         "Put the average into the model, keeping the raw weights aside"
         if self.avg is None or self.raw is not None: return
-        self.raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.model.load_state_dict(self.avg.module.state_dict())
+        model = unwrap_model(self.model)
+        self.raw = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(self.avg.module.state_dict())
 
     def restore(self):
         "Put the raw weights back"
         if self.raw is None: return
-        self.model.load_state_dict(self.raw)
+        unwrap_model(self.model).load_state_dict(self.raw)
         self.raw = None
 
 # %% ../nbs/42_averaging.ipynb #f4ad741a

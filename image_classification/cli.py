@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #99989280
 from __future__ import annotations
-import argparse, re, sys, traceback, warnings
+import argparse, contextlib, os, re, sys, traceback, warnings
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
@@ -232,13 +232,24 @@ def _kfold_args(p):
     add_config_options(p)
     p.add_argument('--k', type=int, default=5, help="number of stratified (grouped, when the table has groups) folds")
     p.add_argument('--out', default='runs/kfold', help="the k-fold folder: one experiment per fold, oof_probs.npy, kfold.json")
+    _add_devices(p, 'folds')
+
+def _add_devices(p:argparse.ArgumentParser, what:str):
+    p.add_argument('--devices', default=None, help=f"train the {what} in parallel, one process per device: GPU numbers (0,1,2,3), all (every GPU; "
+                   f"one process on a CPU-only machine), cpu,cpu (two CPU processes); default: one after the other in this process")
+
+def _check_devices(args):
+    "Fail on a bad --devices before any image is decoded"
+    from image_classification.distrib import parse_devices
+    parse_devices(args.devices)
 
 def cmd_kfold(args)->int:
     "Train one run per fold; out-of-fold probabilities and the CV accuracy"
     from image_classification.kfold import kfold
     cfg = config_from_args(args)
     _check_names(cfg)
-    res = kfold(cfg, _validated(args, split=False), k=args.k, out=args.out, seed=_split_seed(args), quiet=args.quiet)
+    _check_devices(args)
+    res = kfold(cfg, _validated(args, split=False), k=args.k, out=args.out, seed=_split_seed(args), quiet=args.quiet, devices=args.devices)
     print(res)
     print(f"written: {Path(args.out).resolve()} (kfold.json, oof_probs.npy, data.csv, fold*/)")
     return 0
@@ -359,19 +370,22 @@ def _auto_args(p):
     p.add_argument('--num-workers', type=int, default=None, help="DataLoader workers (default: chosen with the threads)")
     p.add_argument('--metric', default='accuracy', choices=['accuracy', 'balanced_accuracy', 'macro_f1'], help="the score you are judged on: every member's best epoch, the imbalance remedy and the ensemble weights follow it")
     p.add_argument('--threads', type=int, default=None, help="torch threads (default: the cores other work leaves free)")
+    _add_devices(p, 'members')
 
 def cmd_auto(args)->int:
     "Train a portfolio within the budget, ensemble it honestly, report members and ensemble"
     from image_classification.core import parse_duration
     from image_classification.auto import auto
     budget = parse_duration(args.budget)  # a bad duration fails before the images are decoded
-    frame, ens = auto(_validated(args), budget, args.out, n_members=args.members, quiet=args.quiet, seed=args.seed,
+    _check_devices(args)
+    frame, ens = auto(_validated(args), budget, args.out, n_members=args.members, quiet=args.quiet, devices=args.devices, seed=args.seed,
                       num_workers=args.num_workers, metric=args.metric, threads=args.threads)
     print(frame.drop(columns=['run']).to_string(index=False, float_format=lambda x: f'{x:.4f}'))
     if ens is not None: print(ens.format())
-    if args.test:
+    if args.test and _rank() == 0:
         from image_classification.predict import predict
-        predict(args.out, args.test, out=Path(args.out)/'submission.csv', progress=_bars(args))
+        from image_classification.distrib import alone
+        with alone(): predict(args.out, args.test, out=Path(args.out)/'submission.csv', progress=_bars(args))  # rank 0 only, under a launch
         print(f"submission: {Path(args.out)/'submission.csv'}")
     print(f"written: {args.out}")
     return 0
@@ -600,12 +614,22 @@ def save_resolved(args, name:str)->Path|None:
     d = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k not in ('config', 'quiet', 'debug') and not k.startswith('_')}
     return atomic_write(folder/f'{name}_config.yaml', yaml.safe_dump(d, sort_keys=False))
 
+def _rank()->int:
+    "This process's rank in a `torchrun`/`accelerate launch` job (0 outside one): the others print nothing and write nothing"
+    return int(os.environ.get('RANK', '0'))
+
+class _Muted:
+    "stdout of the processes of a launch other than rank 0: every line would be printed N times"
+    def write(self, s): return len(s)
+    def flush(self): pass
+
 def _run(name:str, sub:argparse.ArgumentParser, argv:list)->int:
     "Parse and run command `name`; its exit status"
     args = _apply_config(sub, argv)
-    try: code = _COMMANDS[name][1](args)
-    except SystemExit as e: code = e.code  # validation printed its report
-    if code == 0: save_resolved(args, name)
+    with contextlib.redirect_stdout(_Muted()) if _rank() else contextlib.nullcontext():
+        try: code = _COMMANDS[name][1](args)
+        except SystemExit as e: code = e.code  # validation printed its report
+    if code == 0 and _rank() == 0: save_resolved(args, name)
     return code
 
 _FLAGS = [(r"\bmethod='(\w+)'", r'--split \1'), (r'\bpretrained=False\b', '--no-pretrained'), (r'\bweights=FILE\b', '--weights FILE'),

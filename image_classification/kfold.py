@@ -6,17 +6,19 @@ Docs: https://image-classification.github.io/image_classification/kfold.html.md"
 
 # %% ../nbs/51_kfold.ipynb #1b3c101a
 from __future__ import annotations
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd
 
-from .core import UserError, accuracy, read_json, write_json
+from .core import UserError, accuracy, choose_threads, read_json, write_json
 from .data import add_folds, classes_of, fold_split, load_table, same_rows, save_table
 from .runs import jsonable, list_runs, load_probs, read_meta, save_array
 from .config import TrainConfig, same_recipe
 from .recipe import complete_config
 from .progress import say
+from .distrib import init_distrib, is_main, launched, map_devices, on_main, parse_devices
 from .train import train
 
 # %% auto #0
@@ -103,6 +105,22 @@ def _save_kfold(res:KFoldResult, cfg:dict, seed:int):
         'fold_scores': res.fold_scores, 'cv_mean': res.cv_mean, 'cv_std': res.cv_std, 'oof_accuracy': res.oof_accuracy,
         'oof_probs': 'oof_probs.npy', 'table': 'data.csv', 'config': cfg})
 
+def _train_fold(cfg:TrainConfig, table:pd.DataFrame, out:Path, name:str, quiet:bool)->Path:
+    "Train one fold's run (in this process, or in a device's worker process); its folder"
+    return train(cfg, table, out=out, name=name, quiet=quiet).folder
+
+def _fold_jobs(cfg:TrainConfig, table:pd.DataFrame, todo:list, k:int, out:Path, name:str|None, quiet:bool, n_proc:int):
+    "The `_train_fold` arguments of each fold in `todo`, announced as it starts; workers share the cores and print no bars"
+    if n_proc > 1 and cfg.threads is None: cfg = dataclasses.replace(cfg, threads=choose_threads(share=n_proc), callbacks=list(cfg.callbacks))
+    for i in todo:
+        t = fold_split(table, i)
+        say(f"fold {i + 1}/{k}: {int((t['split'] == 'train').sum())} training rows, {int((t['split'] == 'valid').sum())} validation rows", not quiet)
+        yield cfg, t, out/f'fold{i}', f"{name or cfg.arch.replace('/', '_')}-fold{i}", quiet or n_proc > 1
+
+def _done_folds(out:Path, k:int, config:dict, resume:bool)->dict:
+    "{fold: its finished run of `config`} (rank 0 looks, under a launch)"
+    return {i: f for i in range(k) if resume and (f := _finished_run(out/f'fold{i}', config)) is not None}
+
 def kfold(
     cfg:TrainConfig,            # the recipe of every fold
     table:pd.DataFrame,         # the labelled table (a `split` column is ignored; a `fold` column is kept)
@@ -112,25 +130,26 @@ def kfold(
     name:str|None=None,         # run name prefix (default: the architecture)
     quiet:bool=True,            # no progress bars
     resume:bool=True,           # reuse a fold's finished run of the same config
+    devices:str|list|None=None, # train folds in parallel, one process per device: '0,1,2,3' (GPUs), 'all', 'cpu,cpu'; None: one by one here
 )->KFoldResult:
     "Train one run per fold; save out-of-fold probabilities and the CV accuracy"
-    out = Path(out)
+    out, devs, cbs = Path(out), parse_devices(devices), list(cfg.callbacks)
+    if len(devs) > 1 and launched(): raise UserError("--devices starts one process per device itself: do not also launch kfold with torchrun or accelerate launch")
+    init_distrib()  # under torchrun / accelerate launch: every fold is one data-parallel run
+    quiet = quiet or not is_main()
     table = ensure_folds(table.drop(columns=['split'], errors='ignore'), k, seed)
-    cfg = complete_config(cfg, fold_split(table, 0))  # one recipe for every fold, chosen once (and printed)
+    cfg = on_main(complete_config, dataclasses.replace(cfg, callbacks=[]), fold_split(table, 0))  # one recipe for every fold, chosen once (and printed)
+    cfg.callbacks = cbs
     _check_folder(out, table)
-    save_table(table, out)
+    if is_main(): save_table(table, out)
     config, classes = jsonable(cfg.to_dict()), classes_of(table)
+    folders = on_main(_done_folds, out, k, config, resume)
+    todo = [i for i in range(k) if i not in folders]
+    for j, folder in map_devices(_train_fold, _fold_jobs(cfg, table, todo, k, out, name, quiet, len(devs)), devs):
+        folders[todo[j]] = folder
+        if not quiet: print(f"fold {todo[j] + 1}/{k}: accuracy {read_meta(folder)['metrics']['accuracy']:.4f} ({folder})")
     oof = np.zeros((len(table), len(classes)), dtype=np.float32)
-    runs, scores = [], []
-    for i in range(k):
-        t = fold_split(table, i)
-        folder = _finished_run(out/f'fold{i}', config) if resume else None
-        if folder is None: say(f"fold {i + 1}/{k}: {int((t['split'] == 'train').sum())} training rows, {int((t['split'] == 'valid').sum())} validation rows", not quiet)
-        if folder is None: folder = train(cfg, t, out=out/f'fold{i}', name=f"{name or cfg.arch.replace('/', '_')}-fold{i}", quiet=quiet).folder
-        oof[(t['split'] == 'valid').to_numpy()] = load_probs(folder, 'valid_probs')
-        runs.append(folder)
-        scores.append(float(read_meta(folder)['metrics']['accuracy']))
-        if not quiet: print(f"fold {i + 1}/{k}: accuracy {scores[-1]:.4f} ({folder})")
-    res = KFoldResult(out, runs, scores, oof, table)
-    _save_kfold(res, config, seed)
+    for i in range(k): oof[(fold_split(table, i)['split'] == 'valid').to_numpy()] = load_probs(folders[i], 'valid_probs')
+    res = KFoldResult(out, [folders[i] for i in range(k)], [float(read_meta(folders[i])['metrics']['accuracy']) for i in range(k)], oof, table)
+    if is_main(): _save_kfold(res, config, seed)
     return res

@@ -19,6 +19,7 @@ from .data import abs_paths, classes_of
 from .models import arch_info, check_size, create_arch, drop_path_kwargs, sized_kwargs
 from .loaders import get_dls
 from .config import TrainConfig, uses_lr_find
+from .distrib import local_world_size, world_size
 
 # %% auto #0
 __all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy', 'choose_recipe',
@@ -194,8 +195,8 @@ def apply_threads(
     cfg:TrainConfig,         # the recipe: its `threads`
     kept:int|None=None,      # the threads a resumed run started with (the same arithmetic, bit for bit)
 )->int:
-    "Set torch's threads for `cfg` (`kept`, else `cfg.threads`, else `core.choose_threads`); return them"
-    n = kept or choose_threads(cfg.threads)
+    "Set torch's threads for `cfg` (`kept`, else `cfg.threads`, else `core.choose_threads`, shared by a launch's processes on this machine); return them"
+    n = kept or choose_threads(cfg.threads, share=local_world_size())
     torch.set_num_threads(n)
     return n
 
@@ -232,12 +233,14 @@ def time_steps(
 def estimate_seconds(
     cfg,                 # a complete `TrainConfig`
     table:pd.DataFrame,  # the table (with its split)
+    processes:int=1,     # data-parallel processes sharing every epoch (each timed step is one process's)
 )->tuple[float, list[float]]:
     "Estimated (fixed seconds, seconds per epoch of each stage) of training `cfg` on `table` on this machine"
     n_train, n_valid = int((table['split'] != 'valid').sum()), int((table['split'] == 'valid').sum())
     per_img = {s: time_steps(cfg, table, s) for s in sorted(set(cfg.sizes))}
-    # an epoch: training passes, plus validation at about a third of a training pass per image; lr_find: its iterations
-    epoch_s = [per_img[s] * (n_train + n_valid / 3) for s in cfg.sizes]
+    # an epoch: training passes, plus validation at about a third of a training pass per image, shared by the processes;
+    # lr_find: its iterations, each a batch of `bs` per process
+    epoch_s = [per_img[s] * (n_train + n_valid / 3) / processes for s in cfg.sizes]
     fixed = sum(per_img[s] * cfg.bs * cfg.lr_find_iters for s in set(cfg.sizes)) if uses_lr_find(cfg) else 0.
     fixed += (cfg.freeze_epochs or 0) * epoch_s[0] * 0.6
     return fixed, epoch_s
@@ -269,7 +272,7 @@ def fit_budget(
 )->tuple[list[int], list[int], str]:
     "(sizes, epochs, why) of `cfg` cut (never raised) so the estimated training fits 85% of `cfg.budget`"
     budget, sizes, epochs = parse_duration(cfg.budget), list(cfg.sizes), list(cfg.epochs)
-    fixed, epoch_s = estimate_seconds(cfg, table)
+    fixed, epoch_s = estimate_seconds(cfg, table, processes=world_size())  # under a launch: rank 0 times one process's steps
     avail, est = 0.85 * budget - fixed, sum(e * s for e, s in zip(epochs, epoch_s))
     note = f"{est + fixed:.0f} s estimated for epochs {cfg.epochs} at {cfg.sizes} px"
     if est <= avail: return sizes, epochs, f"the recipe fits the {budget:.0f} s budget ({note})"

@@ -6,7 +6,7 @@ Docs: https://image-classification.github.io/image_classification/train.html.md"
 
 # %% ../nbs/40_train.ipynb #d2710aa1
 from __future__ import annotations
-import dataclasses, itertools, json, math, os, random, shutil, subprocess, sys, time
+import copy, dataclasses, itertools, json, math, os, random, shutil, subprocess, sys, time
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from matplotlib.figure import Figure
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastai.callback.schedule import ParamScheduler, SchedCos, SchedNo, combine_scheds, fit_flat_cos, fit_sgdr, lr_find  # noqa: F401 (patches Learner)
+from fastai.callback.schedule import LRFinder, ParamScheduler, SchedCos, SchedNo, combine_scheds, fit_flat_cos, fit_sgdr, valley, lr_find  # noqa: F401 (patches Learner)
 from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/to_bf16)
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import AvgSmoothLoss, Learner, SkipToEpoch
@@ -35,6 +35,8 @@ from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
 from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, split_params
 from .config import TrainConfig, uses_lr_find
+from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, mean_over_ranks, on_main,
+                                          parallel_note, unwrap_model, world_size)
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -46,8 +48,9 @@ __all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'De
            'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'FocalLoss', 'FocalLossFlat', 'log_prior',
            'LogitAdjusted', 'BnEval', 'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state',
            'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'keep_rng',
-           'RunTracker', 'plot_lr_find', 'find_lr', 'experiment_table', 'BudgetStop', 'train', 'run_summary', 'notify',
-           'RunState', 'fit_scheduled', 'GradualUnfreeze', 'gradual_callbacks', 'grid_search']
+           'RunTracker', 'MemoryLRFinder', 'lr_find_valley', 'plot_lr_find', 'find_lr', 'experiment_table',
+           'BudgetStop', 'train', 'run_summary', 'notify', 'RunState', 'fit_scheduled', 'GradualUnfreeze',
+           'gradual_callbacks', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -114,7 +117,7 @@ class DeviceSmoothLoss(AvgSmoothLoss):
     def reset(self): self.count, self.val = 0, None
     def accumulate(self, learn):
         self.count += 1
-        loss = learn.loss.detach().mean().as_subclass(torch.Tensor)
+        loss = mean_over_ranks(learn.loss.detach().mean().as_subclass(torch.Tensor))  # data parallel: every process's loss
         self.val = torch.lerp(loss, torch.zeros_like(loss) if self.val is None else self.val, self.beta)
     @property
     def value(self): return torch.tensor(0.) if self.val is None else self.val / (1 - self.beta ** self.count)
@@ -225,8 +228,8 @@ def _resolve_precision(cfg, device)->str:
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
 def logger_callbacks(cfg:TrainConfig)->list:
-    "The kit's logger callbacks for `cfg.log` (`tracking`: one TensorBoard log, one W&B run per run, in the run folder)"
-    return make_loggers(cfg.log, cfg.to_dict())
+    "The kit's logger callbacks for `cfg.log` (`tracking`: one TensorBoard log, one W&B run per run, in the run folder; rank 0's only)"
+    return make_loggers(cfg.log, cfg.to_dict()) if is_main() else []
 
 def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     "A fastai `Learner` for `cfg`, with the registry's body/head split; `weight`: per-class loss weights"
@@ -241,6 +244,7 @@ def make_learner(cfg:TrainConfig, dls, model, weight=None)->Learner:
     if cfg.channels_last or (cfg.channels_last is None and torch.device(dls.device).type == 'cuda'): learn.to_channelslast()
     for cb in logger_callbacks(cfg): learn.add_cb(cb)
     learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta)
+    if world_size() > 1: learn.add_cb(Distributed())  # torchrun / accelerate launch: data parallel (`distrib`)
     return learn
 
 # %% ../nbs/40_train.ipynb #4b36eb4f
@@ -272,7 +276,7 @@ def unflatten_state(skel, tensors:dict):
     return skel
 
 # %% ../nbs/40_train.ipynb #a61f3540
-def _cpu_state(model)->dict: return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+def _cpu_state(model)->dict: return {k: v.detach().cpu().contiguous() for k, v in unwrap_model(model).state_dict().items()}
 
 def _prefixed(tensors:dict, prefix:str)->dict: return {prefix + k: v for k, v in tensors.items()}
 def _unprefixed(tensors:dict, prefix:str)->dict: return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -288,7 +292,8 @@ def save_checkpoint(
     progress:dict,        # the run's progress (history, best epoch, ...): gets `step` and `state`
     loop:tuple|None=None, # (JSON, tensors) of what else the next epoch needs (`RunState.loop_state`: RNG states, ...)
 ):
-    "Weights, optimizer and loop state in ONE safetensors file, then `progress.json` pointing at it (the commit)"
+    "Weights, optimizer and loop state in ONE safetensors file, then `progress.json` pointing at it (the commit); rank 0 writes it"
+    if not is_main(): return
     ck = Path(folder)/'checkpoint'
     ck.mkdir(parents=True, exist_ok=True)
     progress['step'] = progress.get('step', 0) + 1
@@ -369,7 +374,7 @@ class RunTracker(Callback):
     def before_validate(self): self.preds, self.targs = [], []
     def after_batch(self):
         if not self.training and self.preds is not None:
-            self.preds.append(to_detach(self.learn.pred)); self.targs.append(to_detach(self.learn.yb[0]))
+            self.preds.append(self.learn.to_detach(self.learn.pred)); self.targs.append(self.learn.to_detach(self.learn.yb[0]))  # the loader's: gathered, unpadded
     def after_epoch(self):
         if self.epoch < self.start_epoch: return  # an epoch skipped while resuming
         row = {k: (float(v) if v is not None else None) for k, v in zip(self.learn.recorder.metric_names[1:], self.learn.final_record)}
@@ -387,6 +392,30 @@ def progress_label(self:RunTracker)->str:
     return (f"stage {ph['stage'] + 1}/{n}: {ph['size']} px, {ph['epochs']} epoch{'s' * (ph['epochs'] != 1)}"
             + (', body frozen' if ph['frozen'] else ''))
 
+# %% ../nbs/40_train.ipynb #fb8a56ed
+class MemoryLRFinder(LRFinder):
+    "fastai's `LRFinder`, restoring the weights and optimizer state from memory: no temporary file, every process restores"
+    @property
+    def name(self)->str: return 'lr_finder'  # `learn.lr_finder`, which callbacks look for to skip the mock training
+    def before_fit(self):
+        ParamScheduler.before_fit(self)
+        self.best_loss = float('inf')
+        self.saved = ({k: v.detach().clone() for k, v in unwrap_model(self.model).state_dict().items()}, copy.deepcopy(self.opt.state_dict()))
+
+    def after_fit(self):
+        self.opt.zero_grad()  # fastai's: before the optimizer is used again
+        unwrap_model(self.model).load_state_dict(self.saved[0])
+        self.opt.load_state_dict(self.saved[1])
+
+def lr_find_valley(learn:Learner, num_it:int=100)->float:
+    "fastai's `Learner.lr_find` (suggestion: `valley`) through `MemoryLRFinder`: the learning rate it suggests"
+    with learn.no_logging(): learn.fit(num_it // len(learn.dls.train) + 1, cbs=MemoryLRFinder(num_it=num_it))
+    rec, cut = learn.recorder, slice(num_it // 10, -5)
+    if len(rec.lrs[cut]) < 2: cut = slice(None)  # stopped early (the loss blew up at once): every step it took
+    lrs, losses = torch.tensor(rec.lrs[cut]), torch.tensor([float(l) for l in rec.losses[cut]])
+    if (nan := torch.nonzero(torch.isnan(losses))).numel(): lrs, losses = lrs[:int(nan.min())], losses[:int(nan.min())]
+    return float(valley(lrs, losses, num_it)[0])
+
 # %% ../nbs/40_train.ipynb #0fc5416c
 def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
     "fastai's lr_find plot (loss against learning rate, the valley marked) on a `Figure`: no pyplot state, no backend change"
@@ -398,15 +427,14 @@ def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
     return fig
 
 def find_lr(learn:Learner, folder:Path, stage:int, num_it:int=100)->dict:
-    "Run fastai's `lr_find` and save its plot as `lr_find_stage<k>.png`; return the suggestion"
-    with learn.no_logging(): sugg = learn.lr_find(num_it=num_it, show_plot=False)
-    try: (Path(learn.path)/learn.model_dir).rmdir()  # the temporary folder lr_find made, now empty
-    except OSError: pass
+    "Run fastai's lr_find (`lr_find_valley`) and save its plot as `lr_find_stage<k>.png` (rank 0); return the suggestion"
+    sugg = from_main(lr_find_valley(learn, num_it))  # data parallel: the losses are every process's mean; rank 0's choice for all
     rec = learn.recorder
     lrs, losses = np.array(rec.lrs[5:-5] or rec.lrs), np.array([float(l) for l in (rec.losses[5:-5] or rec.losses)])
-    fig = plot_lr_find(lrs, losses, float(sugg.valley), f'lr_find, stage {stage + 1}: valley {sugg.valley:.2e}')
-    with atomic_path(Path(folder)/f'lr_find_stage{stage + 1}.png') as t: fig.savefig(t, format='png', dpi=80, bbox_inches='tight')
-    return dict(valley=float(sugg.valley))
+    if is_main():
+        fig = plot_lr_find(lrs, losses, sugg, f'lr_find, stage {stage + 1}: valley {sugg:.2e}')
+        with atomic_path(Path(folder)/f'lr_find_stage{stage + 1}.png') as t: fig.savefig(t, format='png', dpi=80, bbox_inches='tight')
+    return dict(valley=float(sugg))
 
 # %% ../nbs/40_train.ipynb #2dd954bb
 def experiment_table(table:pd.DataFrame, out:Path)->pd.DataFrame:
@@ -438,7 +466,7 @@ class BudgetStop(Callback):
         self.n += 1
         step = (now - self.t_train) / self.n  # the mean batch of this epoch so far
         valid = self.valid_s if self.valid_s is not None else step / self.dls.train.bs * len(self.dls.valid.dataset) / 3  # a third of a training pass per image
-        if now + step + valid > self.deadline:
+        if agree(now + step + valid > self.deadline):  # rank 0's clock decides for every process
             self.stopped = True
             raise CancelTrainException()  # fastai still validates the partial epoch
 
@@ -485,6 +513,24 @@ def _was_full(folder:Path)->bool:
     try: return bool(read_json(Path(folder)/'status.json').get('full'))
     except (OSError, ValueError): return False
 
+def _begin(cfg, table, out:Path, name, resume, full:bool, quiet:bool)->tuple:
+    "`_start` on rank 0 and its result on every rank (each keeps its own callbacks); the run marked running"
+    cbs = list(cfg.callbacks)  # code: not sent between processes
+    cfg, table, folder, progress = on_main(_start, dataclasses.replace(cfg, callbacks=[]), table, out, name, resume, full, quiet)
+    cfg.callbacks = cbs
+    if is_main(): write_status(folder, 'running', full=full)
+    _note_processes(cfg, progress)
+    return cfg, table, folder, progress
+
+def _note_processes(cfg:TrainConfig, progress:dict):
+    "Print how a data-parallel run shares its batches; warn when a run is resumed with another number of processes"
+    n, was, resumed = world_size(), progress.get('world_size', 1), bool(progress['history']) or 'state' in progress
+    progress['world_size'] = n
+    if not is_main(): return
+    if n > 1: print(parallel_note(cfg.bs))
+    if resumed and was != n: print(f"warning: resumed with {n} process{'es' * (n > 1)}, trained so far with {was}: "
+                       f"the remaining epochs take batches of {cfg.bs * n} per step, not {cfg.bs * was}")
+
 def train(
     cfg:TrainConfig,          # the recipe
     table:pd.DataFrame,       # the dataset table, with its `split`
@@ -497,11 +543,12 @@ def train(
     "Train one run of `cfg` on `table`: freeze epochs, lr_find and progressive resizing"
     t_start, state = time.time(), None
     check_loggers(cfg.log)  # a missing tensorboard/wandb fails here, before a run folder exists
+    init_distrib()  # under torchrun / accelerate launch: join the process group; rank 0 decides and writes
+    quiet = quiet or not is_main()
     out = Path(out if out is not None else Path(resume).parent if resume else 'runs/exp')
-    if resume and (done := _completed(Path(resume), out)) is not None: return done
+    if resume and (done := on_main(lambda: getattr(_completed(Path(resume), out), 'folder', None))) is not None: return load_run(done)
     full = full or (bool(resume) and _was_full(resume))
-    cfg, table, folder, progress = _start(cfg, table, out, name, resume, full, quiet)
-    write_status(folder, 'running', full=full)
+    cfg, table, folder, progress = _begin(cfg, table, out, name, resume, full, quiet)
     try:
         with showing(not quiet):
             state = RunState(cfg, table, out, folder, progress, full=full, quiet=quiet, resumed='state' in progress or bool(progress['history']),
@@ -509,11 +556,11 @@ def train(
             for ph in state.todo():
                 state.fit_phase(ph)
                 if state.stopped:
-                    print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
+                    if is_main(): print(f"time budget reached: stopped after {len(progress['history'])} epochs (the last one partly); the best epoch is kept")
                     break
             run = state.finish()
     except BaseException as e:
-        try: write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
+        try: is_main() and write_status(folder, 'interrupted', error=f'{type(e).__name__}: {e}')
         except (OSError, UserError): pass  # a full or read-only disk: the error that stopped the run is the one to report
         notify(cfg.notify, dict(folder=str(folder.resolve()), run_id=folder.name, status='interrupted', error=f'{type(e).__name__}: {e}'))
         if isinstance(e, UserError) and '\n\t' in str(e): e.args = (str(e).split('\n\t', 1)[1],)  # fastai's "Exception occured in `RunTracker`" prefix
@@ -663,7 +710,6 @@ def _final_size(self:RunState)->int:
 @patch
 def fit_phase(self:RunState, ph:dict):
     "Train phase `ph` from its first epoch not done yet; `self.stopped` when the budget ran out"
-    self._size_model(ph['size'])
     learn = self.learner(ph['size'])
     if self.restored: self._size_model(ph['size'])  # a fixed-size model moved to this phase's size (a new optimizer)
     self._freeze(ph)  # before the checkpoint is restored: fastai's freeze_to clears the optimizer's state
@@ -676,6 +722,7 @@ def fit_phase(self:RunState, ph:dict):
     stop = [BudgetStop(self.deadline)] if self.deadline else []
     fit_scheduled(learn, ph, _lr_arg(lr, ph, self.lr_mult), start, cbs=[RunTracker(self, ph, start), *swa, *stop, *gradual_callbacks(ph)])
     if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
+        barrier()  # data parallel: rank 0 has written them
         self._size_model(self.progress['best']['size'])
         self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
     self.blown = False
@@ -703,12 +750,14 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
 # %% ../nbs/40_train.ipynb #3c18ae61
 @patch
 def _save_best(self:RunState, probs=None):
-    "Write the best epoch's weights (and validation probabilities) to files named by the epoch; the progress names them"
+    "Write the best epoch's weights (and validation probabilities) to files named by the epoch (rank 0); the progress names them"
     best, ck = self.progress['best'], self.folder/'checkpoint'
     best['file'] = f"best-e{best['epoch']:04d}.safetensors"
+    if probs is None: best.pop('probs', None)
+    else: best['probs'] = f"best-e{best['epoch']:04d}-probs.safetensors"
+    if not is_main(): return
     with atomic_path(ck/best['file']) as t: save_file(_cpu_state(self.model), str(t))
-    if probs is None: return best.pop('probs', None)
-    best['probs'] = f"best-e{best['epoch']:04d}-probs.safetensors"
+    if probs is None: return
     with atomic_path(ck/best['probs']) as t: save_file({'probs': probs[0].detach().cpu().contiguous(), 'targs': probs[1].detach().cpu().contiguous()}, str(t))
 
 @patch
@@ -750,7 +799,7 @@ def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
     msg = (f"stage {ph['stage'] + 1} ({ph['size']} px): validation loss {loss:.3g} after its first epoch, over twice the "
            f"{min(earlier):.3g} of the earlier stages: the stage was stopped and training went on from the best weights")
     self.progress.setdefault('warnings', []).append(msg)
-    print(f"warning: {msg}")
+    if is_main(): print(f"warning: {msg}")
     return True
 
 # %% ../nbs/40_train.ipynb #f2043c53
@@ -786,21 +835,29 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
 
 @patch
 def finish(self:RunState)->Run:
-    "Restore the best epoch, take its validation probabilities, write the run folder and its results row"
+    "Restore the best epoch, take its validation probabilities, write the run folder and its results row (rank 0; the others wait)"
     if not self.restored:  # resumed after its last epoch: the checkpoint's weights
         load_checkpoint(self.folder, None, model=self.model); self.restored = True
+    barrier()  # data parallel: rank 0 has written the best epoch's files
     size = self._best_weights()
     probs, targs = (None, None) if self.full else self._valid_probs(size)
     valid_probs = None if probs is None else probs.float().numpy().astype(np.float32)
     hist = pd.DataFrame(self.progress['history'])
-    meta = self._meta(size, {} if probs is None else scores(valid_probs, targs.numpy()))
+    if is_main(): self._save(size, hist, valid_probs, targs)
+    barrier()  # the other processes read the run folder rank 0 wrote
+    return Run(folder=self.folder, model=self.model, meta=read_json(self.folder/'model.json'), history=hist, valid_probs=valid_probs)
+
+@patch
+def _save(self:RunState, size:int, hist:pd.DataFrame, valid_probs, targs):
+    "Write the run folder (`model.json` last), its results row and status; drop the checkpoint"
+    meta = self._meta(size, {} if valid_probs is None else scores(valid_probs, targs.numpy()))
+    if world_size() > 1: meta['data_parallel'] = dict(processes=world_size(), batch_per_process=self.cfg.bs, batch=self.cfg.bs * world_size())
     save_run(self.folder, self.model.cpu(), meta, history=hist, valid_probs=valid_probs)
     if self.cfg.export_pkl: export_pickle(self.learn or self.learner(size), self.folder)
     append_results(self.out, {**results_row(self.folder), 'full_train': self.full})
     write_status(self.folder, 'finished')
     (self.folder/'checkpoint'/'progress.json').unlink(missing_ok=True)  # first: without it the folder is no checkpoint
     shutil.rmtree(self.folder/'checkpoint', ignore_errors=True)
-    return Run(folder=self.folder, model=self.model, meta=read_json(self.folder/'model.json'), history=hist, valid_probs=valid_probs)
 
 # %% ../nbs/40_train.ipynb #140027fc
 def grid_search(
