@@ -21,7 +21,7 @@ from kornia.augmentation.auto.rand_augment.rand_augment import default_policy as
 from fastai.torch_core import TensorCategory, TensorImage
 from fastai.data.core import Pipeline
 from fastai.vision.augment import Flip, Rotate, Transform, aug_transforms, setup_aug_tfms
-from .core import UserError, atomic_path
+from .core import InlineFigure, UserError, atomic_path
 from .data import abs_paths, load_image, to_channels
 
 # %% auto #0
@@ -244,13 +244,13 @@ def show_augmentations(
     ncols:int=5,             # panels per row
     seed:int|None=0,         # random seed
     **kwargs,                # passed to `augment_views` (presize, channels)
-):
-    "A matplotlib figure: the image, then `n` augmented views of it under `preset`"
-    import matplotlib.pyplot as plt
+)->InlineFigure:
+    "A matplotlib figure (no pyplot state: a notebook shows it once): the image, then `n` augmented views of it under `preset`"
     plain, views = augment_views(img, preset, size, n, seed=seed, **kwargs)
     ims = [plain, *views]
     nrows = -(-len(ims) // ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(2 * ncols, 2 * nrows + 0.3), squeeze=False)
+    fig = InlineFigure(figsize=(2 * ncols, 2 * nrows + 0.3))
+    axs = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= len(ims): continue

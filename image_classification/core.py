@@ -14,7 +14,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['METRICS', 'UserError', 'WriteError', 'BadFileError', 'write_error', 'atomic_path', 'check_writable', 'atomic_write',
            'write_json', 'read_json', 'sha256_file', 'cpu_count', 'other_load', 'choose_threads', 'default_num_workers',
-           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores']
+           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores', 'InlineFigure']
 
 # %% ../nbs/00_core.ipynb #aee3fe74
 class UserError(Exception):
@@ -187,3 +187,14 @@ def scores(pred, y)->dict:
     "accuracy, error_rate, macro_f1 and balanced_accuracy of the predictions"
     acc = accuracy(pred, y)
     return dict(accuracy=acc, error_rate=1 - acc, macro_f1=macro_f1(pred, y), balanced_accuracy=balanced_accuracy(pred, y))
+
+# %% ../nbs/00_core.ipynb #f6a84ec3
+import io
+from matplotlib.figure import Figure
+
+class InlineFigure(Figure):
+    "A matplotlib `Figure` that Jupyter shows inline exactly once, whatever the backend; no pyplot state"
+    def _repr_png_(self)->bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format='png', bbox_inches='tight')
+        return buf.getvalue()

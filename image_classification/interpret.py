@@ -16,7 +16,7 @@ from PIL import ImageFilter, ImageOps
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .core import UserError, atomic_path, read_json, write_json
+from .core import InlineFigure, UserError, atomic_path, read_json, write_json
 from .data import abs_paths, load_image, load_table, read_table
 from .runs import jsonable, list_runs, load_probs, read_meta
 from .ensemble import ProbsSource, label_codes, load_probs_source
@@ -86,7 +86,7 @@ def plot_confusion(
     k, vals = len(keep), sub.to_numpy()
     normalized = not np.issubdtype(vals.dtype, np.integer)
     side = min(max(3.5, 0.42*k + 2), 24)
-    fig = Figure(figsize=(side + 1, side))
+    fig = InlineFigure(figsize=(side + 1, side))
     ax = fig.add_subplot()
     im = ax.imshow(vals, cmap='Blues', vmin=0, vmax=1 if normalized else max(vals.max(), 1))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -163,7 +163,7 @@ def plot_top_losses(
     shown = losses.head(k)
     ncols = max(1, min(ncols, len(shown)))
     nrows = max(1, -(-len(shown) // ncols))
-    fig = Figure(figsize=(2.6*ncols, 3.1*nrows + 0.4))
+    fig = InlineFigure(figsize=(2.6*ncols, 3.1*nrows + 0.4))
     for i, (_, r) in enumerate(shown.iterrows()):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         _image_or_note(ax, r['file'])
@@ -213,7 +213,7 @@ def plot_class_accuracy(
     "Horizontal bars of each class's accuracy, the worst at the top, with correct/support"
     shown = acc.head(max_classes)
     if len(acc) > len(shown): title += f"\n(the {len(shown)} worst of {len(acc)} classes)"
-    fig = Figure(figsize=(6.5, 0.32*len(shown) + 1.3))
+    fig = InlineFigure(figsize=(6.5, 0.32*len(shown) + 1.3))
     ax = fig.add_subplot()
     pos = np.arange(len(shown))
     ax.barh(pos, shown['accuracy'].fillna(0), color='steelblue')
@@ -241,7 +241,7 @@ def plot_history(
     "Loss and metrics per epoch of each run, with stage boundaries marked"
     items = [(k, h) for k, h in histories.items() if h is not None and len(h)][:max_runs]
     if not items: raise UserError("no training history to plot (history.csv)")
-    fig = Figure(figsize=(10, 3*len(items) + 0.3))
+    fig = InlineFigure(figsize=(10, 3*len(items) + 0.3))
     axes = fig.subplots(len(items), 2, squeeze=False)
     for (name, h), (ax_l, ax_m) in zip(items, axes):
         x = np.arange(1, len(h) + 1)
@@ -303,7 +303,7 @@ def plot_reliability(
     title:str='reliability diagram',
 )->Figure:
     "Accuracy against confidence per bin, the diagonal of perfect calibration, and the confidence histogram"
-    fig = Figure(figsize=(5, 5.6))
+    fig = InlineFigure(figsize=(5, 5.6))
     ax, ax_n = fig.subplots(2, 1, sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
     mid, width = (bins['lo'] + bins['hi']) / 2, bins['hi'] - bins['lo']
     ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='perfect calibration')
@@ -459,7 +459,7 @@ def plot_ood_per_class(
     "Paired horizontal bars per class, the largest drop at the top"
     shown = per_class.head(max_classes)
     if len(per_class) > len(shown): title += f"\n(the {len(shown)} largest drops of {len(per_class)} classes)"
-    fig = Figure(figsize=(7, 0.45*len(shown) + 1.5))
+    fig = InlineFigure(figsize=(7, 0.45*len(shown) + 1.5))
     ax = fig.add_subplot()
     pos, h = np.arange(len(shown)), 0.38
     ax.barh(pos - h/2, shown['in_accuracy'].fillna(0), h, label='in-distribution', color='steelblue')

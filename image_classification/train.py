@@ -338,9 +338,11 @@ def progress_label(self:RunTracker)->str:
             + (', body frozen' if ph['frozen'] else ''))
 
 # %% ../nbs/40_train.ipynb #0fc5416c
+from .core import InlineFigure
+
 def plot_lr_find(lrs, losses, valley:float, title:str='lr_find')->Figure:
     "fastai's lr_find plot (loss against learning rate, the valley marked) on a `Figure`: no pyplot state, no backend change"
-    fig = Figure(figsize=(6, 4))
+    fig = InlineFigure(figsize=(6, 4))
     ax = fig.add_subplot()
     ax.plot(lrs, losses)
     ax.plot(valley, np.interp(np.log(valley), np.log(lrs), losses), 'o', color='red', label=f'valley {valley:.2e}')
