@@ -4,7 +4,7 @@ something: a cell that mixes an import with code using an earlier cell's variabl
 in cells of their own). Then `tools/docs.py` (README's docs command) builds the site from those processed notebooks,
 and headless Chromium (Debian's package, driven over the DevTools protocol as in test_app.py) opens the home page,
 an API page and a tutorial page. A screenshot of the tutorial page is saved as /tmp/imgclf_docs_tutorial.png."""
-import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, time, warnings
+import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, warnings
 from pathlib import Path
 
 from websockets.sync.client import connect

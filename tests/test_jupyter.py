@@ -5,7 +5,6 @@ and `train` with lr_find must leave the kernel's matplotlib backend as it found 
 import json
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 SETUP = '''import numpy as np, tempfile
