@@ -4,7 +4,7 @@ something: a cell that mixes an import with code using an earlier cell's variabl
 in cells of their own). Then `tools/docs.py` (README's docs command) builds the site from those processed notebooks,
 and headless Chromium (Debian's package, driven over the DevTools protocol as in test_app.py) opens the home page,
 an API page and a tutorial page. A screenshot of the tutorial page is saved as /tmp/imgclf_docs_tutorial.png."""
-import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, warnings
+import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, time, warnings
 from pathlib import Path
 
 from websockets.sync.client import connect
@@ -39,8 +39,9 @@ def test_no_cell_mixes_imports_and_code():
 
 def _serve(folder:Path)->tuple[http.server.ThreadingHTTPServer, int]:
     port = _free_port()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+    handler = functools.partial(Quiet, directory=str(folder))
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, port
@@ -59,11 +60,13 @@ def _check_pages(cdp:DevTools, base:str):
     sig = cdp.js("[...document.querySelectorAll('pre')].map(p => p.innerText).find(t => t.startsWith('def TrainConfig(')) || ''")
     assert 'sizes:list[int]' in sig.replace(' ', ''), sig[:300]
     _open(cdp, f'{base}/train.html')
-    docments = cdp.js("[...document.querySelectorAll('table')].map(t => t.innerText).find(t => t.includes('experiment folder')) || ''")
-    assert 'def train(' in cdp.js("document.body.innerText") and 'the run gets a sub-folder' in docments, "train's signature or docments table is missing"
+    sig = cdp.js("[...document.querySelectorAll('pre')].map(p => p.innerText).find(t => t.startsWith('def train(')) || ''")
+    assert '# experiment folder, the run gets a sub-folder' in sig, f"train's signature lacks its docments: {sig[:300]}"
     _open(cdp, f'{base}/tutorials/cifar10.html')
-    widths = cdp.js("[...document.querySelectorAll('.jp-OutputArea img, .output_png img, img[src^=\"data:image\"]')].map(i => i.naturalWidth)")
+    widths = cdp.js("[...document.querySelectorAll('.jp-OutputArea img')].map(i => i.naturalWidth)")
     assert widths and all(w > 0 for w in widths), f"the tutorial page shows no loaded figure: {widths}"
+    cdp.js("[...document.querySelectorAll('.jp-OutputArea img')].at(-2).scrollIntoView()")  # the confusion matrix
+    time.sleep(0.5)
     SCREENSHOT.write_bytes(base64.b64decode(cdp('Page.captureScreenshot', format='png')['data']))
 
 

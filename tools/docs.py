@@ -131,7 +131,7 @@ def build_pages(cache:Path, work:Path, cfg)->list:
     return [{'Home': home.replace('.html', '.ipynb')}, {'API': api}, {'Tutorials': tutorials}]
 
 
-CSS = '''.jp-InputPrompt, .jp-OutputPrompt { display: none; }  /* the prompts' numbers mean nothing on a page */
+CSS = '''.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }  /* the prompts' numbers mean nothing on a page */
 .md-grid { max-width: 1400px; }
 '''
 
@@ -143,7 +143,7 @@ def build(out:Path, n_workers:int=2, force:bool=False)->Path:
     nav = build_pages(cache, work, cfg)
     (work/'docs'/'extra.css').write_text(CSS)
     (work/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav, work/'docs', out.resolve()), sort_keys=False))
-    subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--quiet', '-f', str(work/'mkdocs.yml')], check=True, cwd=ROOT,
+    subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--quiet', '-f', str(work/'mkdocs.yml')], check=True, cwd=work,  # mkdocs-jupyter's cache goes there
                    env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
     return out
 
