@@ -3,7 +3,7 @@ doc processing, the step `nbdev-docs` runs before Quarto, which executes each ce
 something: a cell that mixes an import with code using an earlier cell's variable fails there (nbdev's FAQ: imports
 in cells of their own). Then `tools/docs.py` (README's docs command) builds the site from those processed notebooks,
 and headless Chromium (Debian's package, driven over the DevTools protocol as in test_app.py) opens the home page,
-an API page and a tutorial page. A screenshot of the tutorial page is saved as /tmp/imgclf_docs_tutorial.png."""
+an API page, the augment page (executed at build time) and a tutorial page (committed outputs). A screenshot of the tutorial page is saved as /tmp/imgclf_docs_tutorial.png."""
 import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, time, warnings
 from pathlib import Path
 
@@ -62,6 +62,8 @@ def _check_pages(cdp:DevTools, base:str):
     _open(cdp, f'{base}/train.html')
     sig = cdp.js("[...document.querySelectorAll('pre')].map(p => p.innerText).find(t => t.startsWith('def train(')) || ''")
     assert '# experiment folder, the run gets a sub-folder' in sig, f"train's signature lacks its docments: {sig[:300]}"
+    _open(cdp, f'{base}/augment.html')
+    assert cdp.js("[...document.querySelectorAll('.jp-OutputArea img')].filter(i => i.naturalWidth > 0).length") >= 1, "no augmentation views"
     _open(cdp, f'{base}/tutorials/cifar10.html')
     widths = cdp.js("[...document.querySelectorAll('.jp-OutputArea img')].map(i => i.naturalWidth)")
     assert widths and all(w > 0 for w in widths), f"the tutorial page shows no loaded figure: {widths}"
@@ -73,7 +75,8 @@ def _check_pages(cdp:DevTools, base:str):
 def test_docs_site_builds_and_renders(tmp_path):
     site = tmp_path/'site'
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
-    r = subprocess.run([sys.executable, str(ROOT/'tools'/'docs.py'), '--out', str(site), '--force'], capture_output=True, text=True,
+    # one module notebook executed (seconds): the mechanism that gives the augment and interpret pages their figures
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'docs.py'), '--out', str(site), '--force', '--execute', '20_augment'], capture_output=True, text=True,
                        timeout=900, env=env, cwd=ROOT)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     pages = {p.relative_to(site).as_posix() for p in site.rglob('*.html')}

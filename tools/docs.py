@@ -10,8 +10,9 @@
    the front matter becomes the page title, Quarto's cell options (`echo: false`, `output: asis`, `output: false`)
    are applied, nbdev's absolute doc links become relative ones, and mkdocs-material with mkdocs-jupyter builds
    _site/ (navigation: Home from README/index, one page per module in notebook order, Tutorials; search).
-   Nothing is executed at build time except what nbdev's processing runs: the tutorials show the outputs they
-   were committed with.
+   The tutorials show the outputs they were committed with; the module notebooks in `EXECUTE` (seconds each: the
+   pages whose figures explain a behaviour) are run in a real kernel, as `nbdev-test` runs them, and their pages
+   get those outputs. `--execute` names others (`--execute` alone: none).
 """
 import argparse, json, os, re, shutil, subprocess, sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+EXECUTE = ('20_augment', '60_interpret')  # augmentation views; confusion matrix, top losses, reliability, OOD
 _ATTRS = re.compile(r'(\]\([^)\s]*\))\{[^}]*\}')  # pandoc link attributes: [source](url){target="_blank" ...}
 _MD_LINK = re.compile(r'(\]\()([^)\s#]+)((?:#[^)\s]*)?\))')
 
@@ -39,6 +41,21 @@ def directives(src:str)->tuple[dict, str]:
         k, _, v = lines.pop(0)[2:].strip().partition(':')
         opts[k.strip()] = v.strip()
     return opts, '\n'.join(lines)
+
+
+def execute_notebook(src:Path, flags:set, timeout:int=900)->dict:
+    "Run `src` in a fresh kernel as `nbdev-test` does (from its folder, cells flagged slow/gpu/notest skipped); cell id -> outputs"
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(src, as_version=4)
+    for c in nb.cells:
+        opts = directives(c.source)[0] if c.cell_type == 'code' else {}
+        if opts.keys() & flags or opts.get('eval') == 'false': c.metadata['tags'] = ['skip-execution']
+    env = os.environ.pop('MPLBACKEND', None)  # the kernel chooses the inline backend, as in a user's Jupyter
+    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(src.parent)}}).execute()
+    finally:
+        if env is not None: os.environ['MPLBACKEND'] = env
+    return {c.get('id'): c.outputs for c in nb.cells if c.cell_type == 'code' and c.outputs}
 
 
 def relink(md:str, base:str, up:str, git_url:str)->str:
@@ -80,9 +97,11 @@ def page_cell(c:dict, fix)->dict|None:
     return {**c, 'source': src, 'outputs': outs}
 
 
-def to_page(src:Path, dst_root:Path, rel:Path, base:str, git_url:str)->tuple[str, str]:
-    "Write one processed notebook as a page under `dst_root`; (its page path, its title)"
+def to_page(src:Path, dst_root:Path, rel:Path, base:str, git_url:str, outputs:dict|None=None)->tuple[str, str]:
+    "Write one processed notebook as a page under `dst_root`, with `outputs` (cell id -> outputs) of an executed copy; (page, title)"
     nb = json.loads(src.read_text())
+    for c in nb['cells']:
+        if c['cell_type'] == 'code' and not c.get('outputs') and c.get('id') in (outputs or {}): c['outputs'] = outputs[c['id']]
     fm = front_matter(nb)
     name = Path(fm.get('output-file') or rel.with_suffix('.html').name).with_suffix('.ipynb').name
     page = rel.parent/name
@@ -115,8 +134,8 @@ def mkdocs_config(cfg, nav:list, docs_dir:Path, site_dir:Path)->dict:
         markdown_extensions=['tables', 'admonition', 'attr_list'], extra_css=['extra.css'])
 
 
-def build_pages(cache:Path, work:Path, cfg)->list:
-    "Every processed notebook as a page in `work/docs`; the site's navigation"
+def build_pages(cache:Path, work:Path, cfg, executed:dict)->list:
+    "Every processed notebook as a page in `work/docs` (`executed`: notebook name -> its outputs); the site's navigation"
     docs = work/'docs'
     shutil.rmtree(docs, ignore_errors=True); docs.mkdir(parents=True)
     base, git_url = f'{cfg.doc_host}{cfg.doc_baseurl}/', cfg.git_url
@@ -124,7 +143,7 @@ def build_pages(cache:Path, work:Path, cfg)->list:
     for nb in sorted(cache.rglob('*.ipynb')):
         rel = nb.relative_to(cache)
         if any(p.startswith(('.', '_')) for p in rel.parts): continue
-        page, title = to_page(nb, docs, rel, base, git_url)
+        page, title = to_page(nb, docs, rel, base, git_url, executed.get(rel.stem))
         if rel.name == cfg.readme_nb: home = page
         elif len(rel.parts) > 1: tutorials.append({title: page.replace('.html', '.ipynb')})
         else: api.append({f'{rel.stem[:2]} {title}' if rel.stem[:2].isdigit() else title: page.replace('.html', '.ipynb')})
@@ -135,12 +154,14 @@ CSS = '''.jp-InputPrompt, .jp-OutputPrompt { display: none !important; }  /* the
 .md-grid { max-width: 1400px; }
 '''
 
-def build(out:Path, n_workers:int=2, force:bool=False)->Path:
-    "Process the notebooks, write the pages and mkdocs.yml under _mkdocs/, build the site into `out`"
+def build(out:Path, n_workers:int=2, force:bool=False, execute=EXECUTE)->Path:
+    "Process the notebooks, run those in `execute`, write the pages and mkdocs.yml under _mkdocs/, build the site into `out`"
     from nbdev.config import get_config
     cfg = get_config(ROOT)
     cache, work = process_notebooks(n_workers, force), ROOT/'_mkdocs'
-    nav = build_pages(cache, work, cfg)
+    flags = set(str(cfg.tst_flags).split())
+    executed = {name: execute_notebook(cfg.nbs_path/f'{name}.ipynb', flags) for name in execute}
+    nav = build_pages(cache, work, cfg, executed)
     (work/'docs'/'extra.css').write_text(CSS)
     (work/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav, work/'docs', out.resolve()), sort_keys=False))
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--quiet', '-f', str(work/'mkdocs.yml')], check=True, cwd=work,  # mkdocs-jupyter's cache goes there
@@ -153,5 +174,6 @@ if __name__ == '__main__':
     p.add_argument('--out', default=str(ROOT/'_site'), help="folder of the built site")
     p.add_argument('--workers', type=int, default=2, help="notebooks processed at once")
     p.add_argument('--force', action='store_true', help="process every notebook again, not only the changed ones")
+    p.add_argument('--execute', nargs='*', default=list(EXECUTE), help="module notebooks whose pages show their outputs (names without .ipynb)")
     a = p.parse_args()
-    print(f"site: {build(Path(a.out), a.workers, a.force)}/index.html")
+    print(f"site: {build(Path(a.out), a.workers, a.force, a.execute)}/index.html")
