@@ -59,6 +59,7 @@ def _check_pages(cdp:DevTools, base:str):
     _open(cdp, f'{base}/config.html')
     sig = cdp.js("[...document.querySelectorAll('pre')].map(p => p.innerText).find(t => t.startsWith('def TrainConfig(')) || ''")
     assert 'sizes:list[int]' in sig.replace(' ', ''), sig[:300]
+    assert '#|' not in cdp.js("document.querySelector('article').innerText"), "a cell directive shows on the page"
     _open(cdp, f'{base}/train.html')
     sig = cdp.js("[...document.querySelectorAll('pre')].map(p => p.innerText).find(t => t.startsWith('def train(')) || ''")
     assert '# experiment folder, the run gets a sub-folder' in sig, f"train's signature lacks its docments: {sig[:300]}"

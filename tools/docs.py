@@ -84,7 +84,7 @@ def md_cell(text:str)->dict: return dict(cell_type='markdown', metadata={}, sour
 
 def page_cell(c:dict, fix)->dict|None:
     "A processed cell as the page shows it: Quarto's options applied, show_doc output as markdown, links fixed"
-    if c['cell_type'] == 'markdown': return {**c, 'source': fix(''.join(c['source']))}
+    if c['cell_type'] == 'markdown': return {**c, 'source': fix(directives(''.join(c['source']))[1])}  # `#| export`: the module docstring
     if c['cell_type'] != 'code': return c
     opts, src = directives(''.join(c['source']))
     if opts.get('include') == 'false': return None
@@ -120,6 +120,16 @@ def to_page(src:Path, dst_root:Path, rel:Path, base:str, git_url:str, outputs:di
     (dst_root/page).parent.mkdir(parents=True, exist_ok=True)
     (dst_root/page).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
     return page.as_posix().replace('.ipynb', '.html'), title
+
+
+def write_markdown(docs:Path, out:Path):
+    "Each page also as `PAGE.html.md` (prose and code, no outputs) and llms.txt at the root: the links of nbs/llms.txt"
+    for nb in docs.rglob('*.ipynb'):
+        cells = json.loads(nb.read_text())['cells']
+        parts = [''.join(c['source']) if c['cell_type'] == 'markdown' else f"```python\n{''.join(c['source'])}\n```"
+                 for c in cells if ''.join(c['source']).strip()]
+        (out/nb.relative_to(docs)).with_suffix('.html.md').write_text('\n\n'.join(parts) + '\n')
+    shutil.copy(ROOT/'nbs'/'llms.txt', out/'llms.txt')
 
 
 def mkdocs_config(cfg, nav:list, docs_dir:Path, site_dir:Path)->dict:
@@ -166,6 +176,7 @@ def build(out:Path, n_workers:int=2, force:bool=False, execute=EXECUTE)->Path:
     (work/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav, work/'docs', out.resolve()), sort_keys=False))
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--quiet', '-f', str(work/'mkdocs.yml')], check=True, cwd=work,  # mkdocs-jupyter's cache goes there
                    env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
+    write_markdown(work/'docs', out)
     return out
 
 
