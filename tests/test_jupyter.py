@@ -61,3 +61,12 @@ def test_plots_show_once_and_backend_kept(tmp_path, monkeypatch):
     assert 'inline' in backend.lower(), f"after train with lr_find the kernel's backend is {backend!r}, not the inline one"
     after = json.loads(next(o.text for o in cells[-1].outputs if o.output_type == 'stream'))
     assert 'inline' in after.lower(), after
+
+
+def test_the_package_leaves_pyplot_alone():
+    "No module imports pyplot or sets a backend: figures are `InlineFigure` objects (core), saved with `savefig`"
+    import re
+    from conftest import ROOT
+    bad = {p.name for p in (ROOT/'image_classification').glob('*.py')
+           if re.search(r'import matplotlib\.pyplot|from matplotlib import pyplot|matplotlib\.use\(|plt\.', p.read_text())}
+    assert not bad, f"pyplot state or a backend switch in {sorted(bad)}"
