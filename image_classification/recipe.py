@@ -109,11 +109,13 @@ def _split_epochs(total:int, n_stages:int)->list[int]:
     return [first, max(1, total - first)]
 
 def _epochs(p, r):
+    big = not r['pretrained'] and r['bs'] >= 256  # fewer, larger steps: 1.5x the epochs win the accuracy back
     passes, lo, hi = (10_000, 3, 10) if r['pretrained'] else (30_000, 8, 40)
     total = int(np.clip(round(passes / max(1, p.n_train)), lo, hi))
+    if big: total = min(hi, round(total * 1.5))
     epochs = _split_epochs(total, len(r['sizes']))
     return epochs, (f"epochs {epochs}: {total} passes over {p.n_train} images (rule: about {passes:,} image-passes "
-                    f"{'fine-tuning' if r['pretrained'] else 'from scratch'}, {lo} to {hi} epochs)")
+                    f"{'fine-tuning' if r['pretrained'] else 'from scratch'}, {lo} to {hi} epochs{', 1.5x at batch 256 or more' if big else ''})")
 
 def _freeze_epochs(p, r): return (1 if r['pretrained'] else 0), None
 
@@ -123,6 +125,9 @@ def _lr(p, r):
     return 'find', None
 
 def _bs(p, r):
+    if _gpu(p) and not r['pretrained'] and p.side <= 64 and p.n_train >= 5000:
+        return 256, (f"batch size 256 on a GPU: {p.n_train} training images of {p.side} px from scratch (rule: a GPU trains small "
+                     "images several times faster at 256 than at 64; 1.5x the epochs keep the accuracy: fontglyphs 0.972 vs 0.974)")
     bs = min(32 if p.n_train < 1000 else 128 if _gpu(p) and p.n_train > 20_000 else 64, max(2, p.n_train // 4))
     return bs, f"batch size {bs}: {p.n_train} training images (rule: 32 under 1,000, 64, or 128 above 20,000 on a GPU)"
 
@@ -156,8 +161,8 @@ def imbalance_remedy(
 
 def _class_weights(p, r): return imbalance_remedy(p.imbalance, r.get('metric', 'accuracy'))
 
-RULES = [Rule('arch', _arch), Rule('pretrained', _pretrained), Rule('channels', _channels), Rule('sizes', _sizes),
-         Rule('epochs', _epochs), Rule('freeze_epochs', _freeze_epochs), Rule('lr', _lr), Rule('bs', _bs),
+RULES = [Rule('arch', _arch), Rule('pretrained', _pretrained), Rule('channels', _channels), Rule('sizes', _sizes), Rule('bs', _bs),
+         Rule('epochs', _epochs), Rule('freeze_epochs', _freeze_epochs), Rule('lr', _lr),
          Rule('aug', _aug), Rule('bn_eval', _bn_eval), Rule('class_weights', _class_weights)]
 AUTO_FIELDS = tuple(r.field for r in RULES)
 
