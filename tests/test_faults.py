@@ -118,9 +118,9 @@ def test_bad_options(trained, tmp_path, capsys):
     tmp, data, _, run_dir = trained
     code, out, err = run(capsys, 'train', data, *FAST, '--arch-kwargs', '{wdiths: 3}', '--out', tmp_path/'e')
     one_line_error(code, err, "do not fit architecture 'simple_cnn'")
-    for arch, sizes in (('swin_tiny_patch4_window7_224', '64'), ('coatnet_0_rw_224', '128,224')):
+    for arch, sizes, native in (('test_vit', '20', 160), ('coatnet_0_rw_224', '100,224', 224)):  # sizes timm cannot build them at
         code, out, err = run(capsys, 'train', data, '--arch', arch, '--sizes', sizes, '--no-pretrained', '--out', tmp_path/'e')
-        one_line_error(code, err, 'runs at 224 px only')
+        one_line_error(code, err, f'runs at {native} px', f'use --sizes {native}')
     assert not (tmp_path/'e').exists()  # refused before anything was written
     # a resumed run whose config.yaml carries a Python tag
     tagged = _copy_run(run_dir, tmp_path/'tag')
