@@ -30,6 +30,10 @@ def steps(arch:str, size:int, threads:int, table, n:int=12)->dict:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return dict(arch=arch, size=size, threads=threads, img_s=round(64 * n / wall, 1), cpu_s_per_step=round(cpu / n, 3), wall_s_per_step=round(wall / n, 3))
 
+def _md(df)->str:
+    rows = [list(df.columns), ['---'] * len(df.columns), *df.astype(str).values.tolist()]
+    return ''.join('| ' + ' | '.join(map(str, r)) + ' |\n' for r in rows)
+
 def main():
     a = argparse.ArgumentParser(); a.add_argument('--busy', type=int, default=0); a.add_argument('--reps', type=int, default=3); args = a.parse_args()
     spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(args.busy)]
@@ -50,7 +54,7 @@ def main():
     df = pd.concat([old[old.busy != args.busy] if len(old) else old, pd.DataFrame(rows)], ignore_index=True)
     df.to_csv(out/'threads.csv', index=False)
     md = df.groupby(['busy', 'arch', 'size', 'threads'])[['img_s', 'cpu_s_per_step', 'wall_s_per_step', 'chosen', 'other_load']].median().reset_index()
-    (out/'threads.md').write_text(md.to_markdown(index=False) + '\n')
+    (out/'threads.md').write_text(_md(md))  # no tabulate needed
     print(md.to_string(index=False))
 
 if __name__ == '__main__': main()
