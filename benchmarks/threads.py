@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd, torch
 from image_classification.all import *
 from image_classification.core import choose_threads, cpu_count, other_load
+from image_classification.bench import _md  # a markdown table without tabulate
 
 def steps(arch:str, size:int, threads:int, table, n:int=12)->dict:
     torch.set_num_threads(threads)
@@ -29,10 +30,6 @@ def steps(arch:str, size:int, threads:int, table, n:int=12)->dict:
     for _ in range(n): one()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return dict(arch=arch, size=size, threads=threads, img_s=round(64 * n / wall, 1), cpu_s_per_step=round(cpu / n, 3), wall_s_per_step=round(wall / n, 3))
-
-def _md(df)->str:
-    rows = [list(df.columns), ['---'] * len(df.columns), *df.astype(str).values.tolist()]
-    return ''.join('| ' + ' | '.join(map(str, r)) + ' |\n' for r in rows)
 
 def main():
     a = argparse.ArgumentParser(); a.add_argument('--busy', type=int, default=0); a.add_argument('--reps', type=int, default=3); args = a.parse_args()
@@ -54,7 +51,7 @@ def main():
     df = pd.concat([old[old.busy != args.busy] if len(old) else old, pd.DataFrame(rows)], ignore_index=True)
     df.to_csv(out/'threads.csv', index=False)
     md = df.groupby(['busy', 'arch', 'size', 'threads'])[['img_s', 'cpu_s_per_step', 'wall_s_per_step', 'chosen', 'other_load']].median().reset_index()
-    (out/'threads.md').write_text(_md(md))  # no tabulate needed
+    (out/'threads.md').write_text(_md(md, '{:g}') + '\n')
     print(md.to_string(index=False))
 
 if __name__ == '__main__': main()
