@@ -10,6 +10,7 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from image_classification.all import *
+from image_classification.bench import _md  # a markdown table without tabulate
 from image_classification.core import accuracy, balanced_accuracy
 
 def one(data:Path, bs:int, lr:float, seed:int, work:Path)->dict:
@@ -24,10 +25,6 @@ def one(data:Path, bs:int, lr:float, seed:int, work:Path)->dict:
                 seconds=round(time.time() - t0, 1), valid_accuracy=run.meta['metrics']['accuracy'],
                 accuracy=accuracy(p, y), balanced_accuracy=balanced_accuracy(p, y))
 
-def markdown(df:pd.DataFrame)->str:
-    rows = [list(df.columns), ['---'] * len(df.columns)] + [[f'{v:.4f}' if isinstance(v, float) else str(v) for v in r] for r in df.itertuples(index=False)]
-    return ''.join('| ' + ' | '.join(r) + ' |\n' for r in rows)
-
 def main():
     a = argparse.ArgumentParser(); a.add_argument('data', nargs='+'); a.add_argument('--seeds', default='0')
     a.add_argument('--grid', default='64:1e-2,256:1e-2,256:2e-2,256:4e-2,512:4e-2'); a.add_argument('--work', default='/tmp/imgclf_bs_lr')
@@ -41,7 +38,7 @@ def main():
                 pd.DataFrame(rows).to_csv(out/'bs_lr.csv', index=False)
     df = pd.DataFrame(rows)
     md = df.groupby(['data', 'bs', 'lr'], sort=False)[['accuracy', 'balanced_accuracy', 'valid_accuracy', 'seconds']].mean().round(4).reset_index()
-    (out/'bs_lr.md').write_text(markdown(md))
+    (out/'bs_lr.md').write_text(_md(md, '{:.4f}') + '\n')
     print(md.to_string(index=False))
 
 if __name__ == '__main__': main()

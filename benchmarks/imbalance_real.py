@@ -11,6 +11,7 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from image_classification.all import *
+from image_classification.bench import _md  # a markdown table without tabulate
 from image_classification.core import accuracy, balanced_accuracy, macro_f1
 
 OPTIONS = ('none', 'balanced', 'sample', 'tempered', 'logit_adjust')
@@ -32,11 +33,6 @@ def one(data:Path, cw:str, seed:int, work:Path)->list[dict]:
         rows.append(dict(base, prediction='x class prior', **score(p * prior, y)))
     return rows
 
-def markdown(df:pd.DataFrame)->str:
-    "A pipe table (pandas' to_markdown needs tabulate)"
-    rows = [list(df.columns), ['---'] * len(df.columns)] + [[f'{v:.4f}' if isinstance(v, float) else str(v) for v in r] for r in df.itertuples(index=False)]
-    return ''.join('| ' + ' | '.join(r) + ' |\n' for r in rows)
-
 def main():
     a = argparse.ArgumentParser(); a.add_argument('data', nargs='+'); a.add_argument('--seeds', default='0'); a.add_argument('--work', default='/tmp/imgclf_imbalance_real')
     a.add_argument('--options', default=','.join(OPTIONS)); args = a.parse_args()
@@ -50,7 +46,7 @@ def main():
                 df.to_csv(out/'imbalance_real.csv', index=False)
     cols = ['accuracy', 'balanced_accuracy', 'macro_f1', 'valid_balanced_accuracy', 'seconds']
     md = df.groupby(['data', 'class_weights', 'prediction'], sort=False)[cols].mean().round(4).reset_index()
-    (out/'imbalance_real.md').write_text(markdown(md))
+    (out/'imbalance_real.md').write_text(_md(md, '{:.4f}') + '\n')
     print(md.to_string(index=False))
 
 if __name__ == '__main__': main()

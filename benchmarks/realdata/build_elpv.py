@@ -7,11 +7,12 @@ CC BY-NC-SA 4.0, see the wheel's LICENSE.md), labelled by the experts' defect pr
 so four classes, 14x imbalanced, with real label noise (the middle classes are the experts' doubt).
 
     pip download --no-deps elpv-dataset==1.0.0.post1 -d /work/data/pip     # the wheel is read as a zip, not installed
-    python benchmarks/realdata/build_elpv.py --out /work/data/elpv [--wheel /work/data/pip/elpv_dataset-1.0.0.post1-py3-none-any.whl] [--size 64]
+    python benchmarks/realdata/build_elpv.py --out /work/data/elpv [--wheel /work/data/pip/elpv_dataset-1.0.0.post1-py3-none-any.whl] [--size 128]
 
 Split: stratified by label x cell type (mono/poly), seeded: 25% test, 15% valid, the rest train. The release does not
 say which module a cell came from, so cells of one module can fall on both sides (a known limit of this data set).
-Images are resized to SIZExSIZE (Lanczos). Output: OUT/images/cellNNNN.png, train.csv (path,label,split),
+Images are resized to SIZExSIZE (Lanczos; default 128 since 2026-12-01: at 64 px the thin cracks that separate the
+classes are gone, and no model here beat an SVC on pixels; the 64-px results stay in benchmarks/results/elpv_variants.md). Output: OUT/images/cellNNNN.png, train.csv (path,label,split),
 test.csv (path,label), meta.csv (path,label,split,probability,type)."""
 import argparse, glob, io, subprocess, sys, tempfile, time, zipfile
 from pathlib import Path
@@ -33,7 +34,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', type=Path, required=True)
     ap.add_argument('--wheel', type=Path, default=None)
-    ap.add_argument('--size', type=int, default=64)
+    ap.add_argument('--size', type=int, default=128)
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()
     t0 = time.time()
