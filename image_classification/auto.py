@@ -71,7 +71,7 @@ def _member_jobs(members:list, table:pd.DataFrame, deadline:float, done:dict, sk
         cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs))
         if cfg is None:
             skipped.append(dict(member=m['name'], reason=why))
-            if not quiet: print(f"member {m['name']} skipped: {why}")
+            print(f"member {m['name']} skipped: {why}")  # a decision, said even with quiet (like the recipe)
             continue
         if not quiet: print(f"member {i + 1} ({m['name']}), {left():.0f} s left")
         yield cfg, table, out, m['name'], quiet or parallel
