@@ -104,7 +104,7 @@ def _sizes(p, r):
                      "(rule: pretrained on a CPU, images over 64 px: one stage at up to 128 px, where a 64 px stage then "
                      "128 px lost 2 points on elpv)")
     first = max(32, min(64, 2 * p.side)) if p.side < 64 else 64
-    last = min(info.input_size, max(2 * first, min(p.side, 224 if _gpu(p) else 128)))
+    last = min(info.input_size, max(2 * first, min(p.side, 224)))  # on a CPU only images of 64 px or less get here
     sizes = [first, last] if last > first else [first]
     return sizes, (f"sizes {sizes}: progressive resizing of {p.side} px images up to "
                    f"{'the size the weights were trained at' if last == info.input_size else 'a size this machine trains quickly'}")
