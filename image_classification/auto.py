@@ -17,13 +17,13 @@ import pandas as pd
 from .core import UserError, atomic_write, choose_threads, parse_duration, write_json
 from .config import TrainConfig
 from .data import classes_of
-from .recipe import DataProfile, choose_recipe, complete_config, profile_table, scaled_seconds
+from .recipe import DataProfile, choose_recipe, complete_config, estimate_seconds, profile_table, scaled_seconds
 from .distrib import init_distrib, is_main, launched, map_devices, on_main, parse_devices
 from .train import train
 from .ensemble import ensemble_experiment
 
 # %% auto #0
-__all__ = ['portfolio', 'auto']
+__all__ = ['portfolio', 'member_seconds', 'auto']
 
 # %% ../nbs/86_auto.ipynb #3c9a3288
 def portfolio(
@@ -42,15 +42,26 @@ def portfolio(
                     dict(name='flip-seed3', aug='fastai', seed=3)]
     return members[:n or (3 if p.n_train > 20_000 and p.device == 'cpu' else 4)]
 
-def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict)->tuple[TrainConfig|None, str]:
+def member_seconds(
+    base:tuple,          # (seconds, `TrainConfig`) of the first member that finished
+    cfg:TrainConfig,     # a later member's complete recipe
+    table:pd.DataFrame,  # the table
+    timed:bool=True,     # time a member of another architecture (False: FLOPs only, e.g. while other members train)
+)->tuple[float, str]:
+    "Seconds a later member should take, and how that was found: FLOPs-scaled from `base` for its architecture, else timed steps"
+    if cfg.arch == base[1].arch or not timed:
+        return scaled_seconds(base[0], base[1], cfg, len(classes_of(table))), "at the first member's speed (FLOPs-scaled)"
+    fixed, epoch_s = estimate_seconds(cfg, table)  # a few steps: FLOPs per second differ between families (see below)
+    return fixed + sum(e * s for e, s in zip(cfg.epochs, epoch_s)), f"timed in a few {cfg.arch} steps"
+
+def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict, timed:bool=True)->tuple[TrainConfig|None, str]:
     "The member's recipe with the `left` seconds as its deadline, or None and why it is skipped"
     cfg = TrainConfig(**{**cfg_kwargs, **{k: v for k, v in m.items() if k != 'name'}})
     if base is None: return dataclasses.replace(cfg, budget=left), ''  # the first member always trains, cut to the budget if it must be
-    # later members train in full or not at all (a member cut to a few epochs only dilutes the ensemble); their time is
-    # scaled from the first member's by FLOPs, so deciding costs no training step
+    # later members train in full or not at all (a member cut to a few epochs only dilutes the ensemble)
     cfg = complete_config(cfg, table, quiet=True)
-    est = scaled_seconds(base[0], base[1], cfg, len(classes_of(table)))
-    if est > 0.9 * left: return None, f"about {est:.0f} s at the first member's speed, {left:.0f} s left"
+    est, how = member_seconds(base, cfg, table, timed)
+    if est > 0.9 * left: return None, f"about {est:.0f} s {how}, {left:.0f} s left"
     cfg.budget, cfg.auto['budget_fitted'] = left, True  # the deadline still guards the run
     return cfg, ''
 
@@ -68,7 +79,7 @@ def _member_jobs(members:list, table:pd.DataFrame, deadline:float, done:dict, sk
     "Each member's `_train_member` arguments, decided when a device is free for it (by rank 0 under a launch), or its skip"
     for i, m in enumerate(members):
         left = lambda: deadline - time.time() - 5  # keep a few seconds for the ensemble
-        cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs))
+        cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs, timed=not parallel))
         if cfg is None:
             skipped.append(dict(member=m['name'], reason=why))
             print(f"member {m['name']} skipped: {why}")  # a decision, said even with quiet (like the recipe)

@@ -40,7 +40,7 @@ class TrainConfig:
     sizes:list[int]|None=None      # image size of each progressive-resizing stage, e.g. 32,64; None: chosen from the data
     epochs:list[int]|None=None     # epochs of each stage (stage 1: after the freeze epochs), e.g. 2,2; None: chosen from the data size and the budget
     freeze_epochs:int|None=None    # epochs with the body frozen at the start of stage 1 (pretrained only); None: 1 if pretrained
-    lr:float|str|None=None         # peak learning rate, or 'find': lr_find's suggestion at each stage; None: chosen (1e-2 from scratch, lr_find for pretrained models)
+    lr:float|str|None=None         # peak learning rate; 'find': lr_find's suggestion at each stage; 'find-once': at stage 1, later stages start at the rate of the phase before; None: chosen (1e-2 from scratch, lr_find for pretrained models)
     lr_mult:float|None=None        # head/body learning-rate ratio; None: 100 if pretrained, else 1
     wd:float|None=None             # weight decay; None: fastai's default
     bs:int|None=None               # batch size; None: chosen from the data size
@@ -141,13 +141,13 @@ def _check_regularizers(cfg:TrainConfig):
     if cfg.swa is not None and cfg.swa < 0: raise UserError(f"swa must be an epoch or a share of the last stage, not {cfg.swa}")
 
 def _check_lr(cfg:TrainConfig):
-    if not isinstance(cfg.lr, str) or cfg.lr == 'find': return
+    if not isinstance(cfg.lr, str) or cfg.lr in ('find', 'find-once'): return
     try: cfg.lr = float(cfg.lr)
-    except ValueError: raise UserError(f"lr must be a number or 'find' (lr_find's suggestion), not {cfg.lr!r}") from None
+    except ValueError: raise UserError(f"lr must be a number, 'find' or 'find-once' (lr_find's suggestion), not {cfg.lr!r}") from None
 
 def uses_lr_find(cfg:TrainConfig)->bool:
-    "Whether each stage's learning rate comes from lr_find (`lr` 'find', or left unset in a config the chooser did not complete)"
-    return cfg.lr is None or cfg.lr == 'find'
+    "Whether the learning rate comes from lr_find (`lr` 'find' or 'find-once', or left unset in a config the chooser did not complete)"
+    return cfg.lr is None or cfg.lr in ('find', 'find-once')
 
 def _check_training(cfg:TrainConfig):
     "The schedule, loss and freezing options: in range, and only where the scheduler uses them"

@@ -128,7 +128,9 @@ def _freeze_epochs(p, r): return (1 if r['pretrained'] else 0), None
 def _lr(p, r):
     if not r['pretrained']:
         return 1e-2, "lr 1e-2 fixed (rule: from scratch, where lr_find's valley is 5-10x too low; lr_find for pretrained models)"
-    return 'find', None
+    if len(r['sizes']) == 1: return 'find', "lr from lr_find (its valley suggestion): pretrained"
+    return 'find', ("lr from lr_find at each stage (rule: starting later stages at stage 1's rate instead scored no better: "
+                    "deepsky 0.708 vs 0.730 test accuracy over 3 seeds, elpv the same)")
 
 def _bs(p, r):
     if _gpu(p) and not r['pretrained'] and p.side <= 64 and p.n_train >= 5000:

@@ -642,14 +642,20 @@ class RunState:
         return learn
 
     def lr(self, ph:dict)->float:
-        "The phase's peak learning rate: the config's, or the stage's lr_find valley (found once, kept in the progress)"
+        "The phase's peak learning rate: the config's, lr_find's valley, or for a later stage the peak of the phase before it"
         stage, p = str(ph['stage']), self.progress
         if stage not in p['lrs']:
             if not uses_lr_find(self.cfg): p['lrs'][stage] = float(self.cfg.lr)
+            elif ph['stage'] > 0 and self.cfg.lr == 'find-once': p['lrs'][stage] = self._carried_lr(ph)
             else:
                 p['lr_find'][stage] = find_lr(self.learn, self.folder, ph['stage'], self.cfg.lr_find_iters)
                 p['lrs'][stage] = p['lr_find'][stage]['valley']
         return p['lrs'][stage] * ph['lr_scale']
+
+    def _carried_lr(self, ph:dict)->float:
+        "The peak rate of the phase before `ph` (in the scale of `ph`'s own `lr_scale`): what a later stage starts from"
+        before = self.phases[ph['phase'] - 1]
+        return self.progress['lrs'][str(before['stage'])] * before['lr_scale'] / ph['lr_scale']
 
 # %% ../nbs/40_train.ipynb #2ef9a2f5
 def _step_sched(learn:Learner, lr)->ParamScheduler:

@@ -29,7 +29,7 @@ while read -r st secs nb; do
 done < <(sort -k3 "$log/res")
 
 # 3. pytest (command-line tests), two workers (pytest-xdist; 2 cores).
-pytest -q -p no:cacheprovider -n 2 tests 2>&1 | tee "$log/pytest.out"
+pytest -q -p no:cacheprovider -n 2 --durations=12 tests 2>&1 | tee "$log/pytest.out"
 line=$(tail -n 1 "$log/pytest.out")
 p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
 f=0; for n in $(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | grep -oE '[0-9]+'); do f=$((f+n)); done
