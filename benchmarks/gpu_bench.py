@@ -105,8 +105,11 @@ def benchmarks_section(out:Path, lines:list, machine:dict):
 
 def main():
     a = argparse.ArgumentParser(); a.add_argument('--quick', action='store_true'); a.add_argument('--out', default=str(ROOT/'benchmarks'/'results'))
-    a.add_argument('--no-benchmarks-md', action='store_true'); args = a.parse_args()
-    out, work, log = Path(args.out), Path(tempfile.mkdtemp(prefix='gpu-bench-')), (lambda s: print(s, flush=True))
+    a.add_argument('--no-benchmarks-md', action='store_true')
+    a.add_argument('--work', default=None, help='keep the demo, data and runs in this folder (default: a temporary one, removed)')
+    args = a.parse_args()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix='gpu-bench-'))
+    out, log = Path(args.out), (lambda s: print(s, flush=True))
     out.mkdir(parents=True, exist_ok=True)
     machine = {**machine_info(), 'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     t0 = time.time()
@@ -118,6 +121,6 @@ def main():
     (out/'gpu_summary.md').write_text('\n'.join(f'- {l}' for l in lines) + f"\n\n(total {time.time() - t0:.0f} s)\n")
     if not args.no_benchmarks_md: benchmarks_section(out, lines, machine)
     for l in lines: print(l)
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.work: shutil.rmtree(work, ignore_errors=True)
 
 if __name__ == '__main__': main()

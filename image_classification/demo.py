@@ -59,7 +59,7 @@ def demo_data(
         root = make_icons(folder, n_per_class=20 if quick else 120, test_per_class=3 if quick else 20, seed=seed)
         return split_table(read_table(root), method='stratified', valid_pct=0.2, seed=seed), read_table(Path(f'{root}_test')/'labels.csv')
     full = read_table(make_digits(folder))
-    return _held_back(full.groupby('label', group_keys=False).head(40) if quick else full, seed)
+    return _held_back(full.groupby('label', group_keys=False).head(20) if quick else full, seed)
 
 # %% ../nbs/87_demo.ipynb #189248c6
 def _train_members(table:pd.DataFrame, exp:Path, quick:bool, seed:int, quiet:bool)->list[dict]:

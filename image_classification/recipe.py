@@ -24,10 +24,10 @@ from .config import TrainConfig, uses_lr_find
 from .distrib import local_world_size, world_size
 
 # %% auto #0
-__all__ = ['RULES', 'AUTO_FIELDS', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy', 'choose_recipe',
-           'build_kwargs', 'check_model', 'apply_threads', 'workers_for', 'time_steps', 'estimate_seconds',
-           'flops_per_image', 'scaled_seconds', 'fit_budget', 'needs_auto', 'resolve_pretrained', 'print_recipe',
-           'complete_config']
+__all__ = ['RULES', 'AUTO_FIELDS', 'BUDGET_LR', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy',
+           'choose_recipe', 'build_kwargs', 'check_model', 'apply_threads', 'workers_for', 'time_steps',
+           'estimate_seconds', 'flops_per_image', 'scaled_seconds', 'fit_budget', 'needs_auto', 'resolve_pretrained',
+           'print_recipe', 'complete_config']
 
 # %% ../nbs/36_recipe.ipynb #b16a9c82
 _GRAY_MODES = {'1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F'}
@@ -256,7 +256,8 @@ def estimate_seconds(
     # an epoch: training passes, plus validation at about a third of a training pass per image, shared by the processes;
     # lr_find: its iterations, each a batch of `bs` per process
     epoch_s = [per_img[s] * (n_train + n_valid / 3) / processes for s in cfg.sizes]
-    fixed = sum(per_img[s] * cfg.bs * cfg.lr_find_iters for s in set(cfg.sizes)) if uses_lr_find(cfg) else 0.
+    found = {cfg.sizes[0]} if cfg.lr == 'find-once' else set(cfg.sizes)  # the sizes lr_find runs at
+    fixed = sum(per_img[s] * cfg.bs * cfg.lr_find_iters for s in found) if uses_lr_find(cfg) else 0.
     fixed += (cfg.freeze_epochs or 0) * epoch_s[0] * 0.6
     return fixed, epoch_s
 
@@ -281,23 +282,34 @@ def scaled_seconds(
     work = lambda c: sum(e * flops_per_image(c, s, n_classes) for s, e in zip(c.sizes, c.epochs))
     return seconds * work(cfg) / work(base)
 
+BUDGET_LR = 5e-3  # a pretrained model's rate when lr_find does not fit the budget: lite0's valleys on the dev sets were 4.4e-3 to 9.1e-3
+
 def fit_budget(
     cfg,                 # a complete `TrainConfig` whose `budget` is set
     table:pd.DataFrame,  # the table (with its split)
-)->tuple[list[int], list[int], str]:
-    "(sizes, epochs, why) of `cfg` cut (never raised) so the estimated training fits 85% of `cfg.budget`"
+    lr_chosen:bool=True, # whether `cfg.lr` was the chooser's (a rate the user gave is kept)
+)->tuple[dict, str]:
+    "(changes, why): `cfg`'s sizes and epochs cut (never raised) so the estimated training fits 85% of `cfg.budget`"
     budget, sizes, epochs = parse_duration(cfg.budget), list(cfg.sizes), list(cfg.epochs)
     fixed, epoch_s = estimate_seconds(cfg, table, processes=world_size())  # under a launch: rank 0 times one process's steps
-    avail, est = 0.85 * budget - fixed, sum(e * s for e, s in zip(epochs, epoch_s))
+    avail, est, out, pre = 0.85 * budget - fixed, sum(e * s for e, s in zip(epochs, epoch_s)), {}, ''
     note = f"{est + fixed:.0f} s estimated for epochs {cfg.epochs} at {cfg.sizes} px"
-    if est <= avail: return sizes, epochs, f"the recipe fits the {budget:.0f} s budget ({note})"
+    lrf = fixed - (cfg.freeze_epochs or 0) * epoch_s[0] * 0.6 if uses_lr_find(cfg) else 0.
+    if lr_chosen and lrf > 0.85 * budget / 3:  # lr_find cannot be stopped part-way: a busy machine would overrun the budget
+        out['lr'], avail, fixed = BUDGET_LR, avail + lrf, fixed - lrf
+        note = f"{est + fixed:.0f} s estimated for epochs {cfg.epochs} at {cfg.sizes} px without lr_find"
+        pre = (f"lr {BUDGET_LR:g} fixed instead of lr_find, which would take about {lrf:.0f} s, over a third of the "
+               f"{budget:.0f} s budget (lite0's valleys on the dev sets: 4.4e-3 to 9.1e-3); ")
+    if est <= avail: return dict(out, sizes=sizes, epochs=epochs), pre + f"the recipe fits the {budget:.0f} s budget ({note})"
     if epoch_s[0] > avail:
         share = max(0., avail) / epoch_s[0]
-        return sizes[:1], [1], (f"one epoch at {sizes[0]} px (about {epoch_s[0]:.0f} s) is longer than the {budget:.0f} s budget allows: "
-                                f"one stage of one epoch, stopped after about {share:.0%} of its batches when the time is up ({note})")
+        return dict(out, sizes=sizes[:1], epochs=[1]), pre + (
+            f"one epoch at {sizes[0]} px (about {epoch_s[0]:.0f} s) is longer than the {budget:.0f} s budget allows: "
+            f"one stage of one epoch, stopped after about {share:.0%} of its batches when the time is up ({note})")
     epochs = [max(1, math.floor(e * avail / est)) for e in epochs]
     while len(epochs) > 1 and sum(e * s for e, s in zip(epochs, epoch_s)) > avail: epochs = epochs[:-1]  # drop the last stages
-    return sizes[:len(epochs)], epochs, f"epochs cut to {epochs} at {sizes[:len(epochs)]} px to fit the {budget:.0f} s budget ({note})"
+    return dict(out, sizes=sizes[:len(epochs)], epochs=epochs), pre + (
+        f"epochs cut to {epochs} at {sizes[:len(epochs)]} px to fit the {budget:.0f} s budget ({note})")
 
 # %% ../nbs/36_recipe.ipynb #7a7cfb26
 REQUIRED = ('arch', 'sizes', 'epochs', 'bs', 'aug', 'class_weights')  # what `train` cannot run without
@@ -334,8 +346,10 @@ def complete_config(
     chosen.pop('metric', None)
     out = dataclasses.replace(cfg, **chosen, callbacks=list(cfg.callbacks))
     if cfg.budget is not None:
-        out.sizes, out.epochs, reason = fit_budget(out, table)
-        chosen.update(sizes=out.sizes, epochs=out.epochs)
+        changes, reason = fit_budget(out, table, lr_chosen='lr' in chosen)
+        out = dataclasses.replace(out, **changes, callbacks=list(out.callbacks))
+        chosen.update(changes)
+        if 'lr' in changes: why = [w for w in why if not w.startswith('lr from lr_find')]  # replaced: its reason would mislead
         why.append(reason)
     out.auto = dict(chosen=chosen, reasons=why, profile=dataclasses.asdict(prof), budget_fitted=cfg.budget is not None)
     if not quiet: print_recipe(why)

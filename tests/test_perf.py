@@ -84,11 +84,12 @@ def test_bench_steps_targets(tmp_path):
 
 
 def test_gpu_script_runs_on_a_cpu(tmp_path):
-    "benchmarks/gpu.sh end to end on this machine (QUICK): without CUDA it skips the GPU rows and says so, and still counts steps, runs the demo and the default training"
+    "benchmarks/gpu.sh end to end on this machine (QUICK): without CUDA it skips the GPU rows and says so, and still counts steps, runs the demo and the default training; its `imgclf demo --quick` is also the CLI's demo test"
     import os, subprocess, sys
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, 'QUICK': '1', 'PYTHON': sys.executable}
-    r = subprocess.run(['bash', str(root/'benchmarks'/'gpu.sh'), '--out', str(tmp_path), '--no-benchmarks-md'], capture_output=True, text=True, env=env)
+    r = subprocess.run(['bash', str(root/'benchmarks'/'gpu.sh'), '--out', str(tmp_path), '--no-benchmarks-md', '--work', str(tmp_path/'work')],
+                       capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     import torch
     if not torch.cuda.is_available():
@@ -98,3 +99,11 @@ def test_gpu_script_runs_on_a_cpu(tmp_path):
     assert runs['step'].str.startswith('imgclf demo').any() and runs['step'].str.startswith('imgclf train').any()
     assert pd.read_csv(tmp_path/'gpu_steps.csv').query("method == 'kit'")['syncs_per_step'].max() == 0
     assert r.stdout.strip().splitlines()[-1].startswith('steps: kit/plain ops per step')
+    # `imgclf demo --quick` (the same command a user runs; one run of it serves both tests, each a minute on 2 cores)
+    demo = tmp_path/'work'/'demo'
+    assert (demo/'experiment'/'results.csv').exists() and (demo/'experiment'/'report'/'report.html').exists()
+    assert set(pd.read_csv(demo/'experiment'/'results.csv')['arch']) >= {'simple_cnn', 'tf_efficientnet_lite0'}
+    sub = pd.read_csv(demo/'submission.csv')
+    assert {'image_path', 'label', 'target'} <= set(sub.columns) and len(sub) == 30  # 3 held-back icons x 10 classes
+    report = (demo/'experiment'/'report'/'REPORT.md').read_text()
+    assert '## Held-back test set' in report and 'on 30 images, predicted by the weighted ensemble' in report, report[:2000]
