@@ -137,6 +137,7 @@ def test_killed_run_resumes(tmp_path):
 # `imgclf demo --quick` on the icons: tests/test_perf.py::test_gpu_script_runs_on_a_cpu (benchmarks/gpu.sh runs it; one run serves both)
 
 
+@pytest.mark.slow  # a minute on 2 cores: CI skips it (its 20-minute limit); run with --slow. The digits data path is in 87_demo, the demo flow in test_perf's gpu.sh test
 def test_demo_digits_quick(tmp_path):
     "`imgclf demo --data digits`: the same flow on sklearn's real digits, with a held-back 15% as the test split"
     code, out, err = imgclf('demo', '--data', 'digits', '--quick', '--out', tmp_path/'demo', '--quiet', timeout=900)
