@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import imgclf
+from conftest import imgclf, imgclf_script
 from image_classification.datasets import make_icons, make_tiny
 
 
@@ -20,8 +20,9 @@ def _png(path, value=128, size=16, mode='L'):
 
 
 def test_help():
-    code, out, err = imgclf('--help')
+    code, out, err = imgclf_script('--help')  # the installed console script (the other tests fork it: conftest)
     assert code == 0 and all(c in out for c in ('validate', 'train', 'demo'))
+    assert imgclf_script('frobnicate')[0] == 2
     for cmd in ('validate', 'train', 'demo', 'kfold', 'ensemble', 'predict', 'interpret', 'report'):
         code, out, err = imgclf(cmd, '--help')
         assert code == 0 and '--config' in out and '--quiet' in out, (cmd, out)

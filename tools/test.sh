@@ -20,10 +20,11 @@ else bad "nbdev-export/nbdev-clean changed files:"; git status --short -- image_
 if lint-imports >"$TMPDIR_LI" 2>&1; then ok "lint-imports: the layers contract is kept"
 else bad "lint-imports: the layers contract is broken"; tail -30 "$TMPDIR_LI"; fi
 
-# 2. Every notebook, two at a time (2 cores), one torch thread each.
+# 2. Every notebook, two at a time (2 cores), one torch thread each; the tutorials (the longest) first. Each runs
+#    `nbdev-test NB` in its own process, forked from a server that imported the package once (tools/nbtest.py).
 log=$(mktemp -d)
-find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort > "$log/nbs"
-OMP_NUM_THREADS=1 xargs -P 2 -I{} bash -c 'n=$(echo {} | tr / _); s=$(date +%s); if nbdev-test "{}" >"'"$log"'/$n.out" 2>&1; then echo "ok $(( $(date +%s)-s ))s {}" >>"'"$log"'/res"; else echo "fail $(( $(date +%s)-s ))s {}" >>"'"$log"'/res"; fi' < "$log/nbs"
+find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | awk '{print (index($0, "nbs/tutorials/") ? 0 : 1) "\t" $0}' | sort -s -k1,1 | cut -f2 > "$log/nbs"
+OMP_NUM_THREADS=1 python tools/nbtest.py "$log" $(cat "$log/nbs")
 while read -r st secs nb; do
   if [ "$st" == ok ]; then ok "nbdev-test $nb ($secs)"; else bad "nbdev-test $nb ($secs)"; cat "$log/$(echo "$nb" | tr / _).out" | tail -40; fi
 done < <(sort -k3 "$log/res")
