@@ -302,10 +302,12 @@ def fit_budget(
                f"{budget:.0f} s budget (lite0's valleys on the dev sets: 4.4e-3 to 9.1e-3); ")
     if est <= avail: return dict(out, sizes=sizes, epochs=epochs), pre + f"the recipe fits the {budget:.0f} s budget ({note})"
     if epoch_s[0] > avail:
-        share = max(0., avail) / epoch_s[0]
+        share, need = max(0., avail) / epoch_s[0], (fixed + epoch_s[0]) / 0.85
+        part = (f"stopped after about {share:.0%} of its batches when the time is up" if share >= 0.01 else
+                f"stopped after its first batches, as the time is up{f' after about {fixed:.0f} s of lr_find and frozen epochs' if fixed > 0 else ''}: expect a poor model")
         return dict(out, sizes=sizes[:1], epochs=[1]), pre + (
             f"one epoch at {sizes[0]} px (about {epoch_s[0]:.0f} s) is longer than the {budget:.0f} s budget allows: "
-            f"one stage of one epoch, stopped after about {share:.0%} of its batches when the time is up ({note})")
+            f"one stage of one epoch, {part}; a budget of about {need:.0f} s would fit a whole epoch ({note})")
     epochs = [max(1, math.floor(e * avail / est)) for e in epochs]
     while len(epochs) > 1 and sum(e * s for e, s in zip(epochs, epoch_s)) > avail: epochs = epochs[:-1]  # drop the last stages
     return dict(out, sizes=sizes[:len(epochs)], epochs=epochs), pre + (
