@@ -26,9 +26,9 @@ from .runs import read_results
 # %% auto #0
 __all__ = ['REPORT_CSS', 'RESULT_COLUMNS', 'Block', 'table_cells', 'render_markdown', 'data_uri', 'render_html', 'external_refs',
            'table_folder', 'dataset_summary', 'dataset_blocks', 'results_table', 'kfold_table', 'kfolds_table',
-           'ensemble_blocks', 'calibration_check', 'calibration_blocks', 'glance_extras', 'read_test_scores',
-           'record_test_score', 'test_score_blocks', 'interpretation_blocks', 'ood_blocks', 'write_report',
-           'find_chromium', 'browser_image_widths', 'html_screenshot']
+           'ensemble_blocks', 'calibration_check', 'calibration_blocks', 'training_warnings', 'glance_extras',
+           'read_test_scores', 'record_test_score', 'test_score_blocks', 'interpretation_blocks', 'ood_blocks',
+           'write_report', 'find_chromium', 'browser_image_widths', 'html_screenshot']
 
 # %% ../nbs/85_report.ipynb #d8e6a29c
 @dataclass
@@ -254,12 +254,19 @@ def calibration_blocks(check:dict|None)->list:
            f"Calibration: the ensemble's expected calibration error ({check['ensemble']:.4f}) is no worse than its members'.")
     return [Block('p', say), Block('table', df, 'expected calibration error (10 bins) of the top-class probability: lower is better')]
 
+def training_warnings(exp_dir:str|Path)->list[str]:
+    "What each run of the experiment warned of while training (`warnings` in its model.json: a stage that blew up, an epoch with one answer), as '`run`: warning'"
+    runs = read_results(exp_dir)
+    files = [Path(exp_dir)/str(r)/'model.json' for r in (runs['run_id'] if 'run_id' in runs else [])]
+    return [f"`{f.parent.name}`: {w}" for f in files if f.is_file() for w in read_json(f).get('warnings', [])]
+
 def glance_extras(exp_dir:Path, calib:dict|None)->list:
     "Lines for 'At a glance': each held-back test score, and the calibration warning"
     items = [f"held-back test set ({t['what']}): accuracy **{t['accuracy']:.4f}** on {t['n']} images, predicted by {t['source']}"
              for t in read_test_scores(exp_dir)]
     if calib and calib['worse']: items.append(f"calibration: the ensemble's ECE {calib['ensemble']:.4f} is worse than "
                                               f"{calib['members'][calib['best']]:.4f} for its best member (section 3)")
+    if n := len(training_warnings(exp_dir)): items.append(f"training: {n} warning{'s' * (n != 1)} (section 2)")
     return items
 
 # %% ../nbs/85_report.ipynb #7039a640
@@ -432,6 +439,8 @@ def _results_blocks(exp_dir:Path, single_kfold:bool)->list:
     if len(rt): blocks += [Block('p', "One row per run, best validation accuracy first (sizes and epochs per stage of "
                                       "progressive resizing; lrs: the learning rate of each stage)."), Block('table', rt)]
     if len(kft): blocks += [Block('p', 'K-fold folders: CV accuracy (mean ± std over the folds) and out-of-fold accuracy.'), Block('table', kft)]
+    if warned := training_warnings(exp_dir):
+        blocks += [Block('p', "Warnings while training (each run's `model.json`; the run's result is its best epoch):"), Block('ul', warned)]
     return blocks
 
 def write_report(

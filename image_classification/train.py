@@ -754,6 +754,7 @@ def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:
         p['best'] = dict(score=score, epoch=row['epoch'], size=ph['size'], stage=ph['stage'])
         if probs is not None: self.kept = dict(epoch=row['epoch'], probs=probs[0], targs=probs[1])
         self._save_best(probs)
+    self.one_answer(ph, row, probs)
     p.update(phase=ph['phase'], phase_epochs_done=phase_epoch + 1, seconds=round(self.before + time.time() - self.t0, 2))
     save_checkpoint(self.folder, self.learn, p, self.loop_state())
 
@@ -811,6 +812,23 @@ def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
     self.progress.setdefault('warnings', []).append(msg)
     if is_main(): print(f"warning: {msg}")
     return True
+
+@patch
+def one_answer(self:RunState, ph:dict, row:dict, probs=None):
+    "Warn, once a phase (`progress['warnings']`), when an epoch gave every validation image the same class though they hold several"
+    if probs is None or self.full: return
+    pred, targ = probs[0].argmax(1), probs[1]
+    if len(pred) < 2 or pred.unique().numel() != 1 or targ.unique().numel() < 2: return
+    warned, tag = self.progress.setdefault('warnings', []), f"(phase {ph['phase'] + 1}, "
+    if any(tag in w for w in warned): return
+    best = self.progress.get('best')
+    msg = (f"epoch {row['epoch']} {tag}stage {ph['stage'] + 1}{', body frozen' if ph['frozen'] else ''}, lr {row['lr']:.2g}): "
+           f"the model answered {self.classes[int(pred[0])]!r} for every validation image ({float((targ == pred[0]).float().mean()):.3f} "
+           f"accuracy), as a model that has collapsed does; training went on"
+           + (f", and the run keeps its best epoch (so far epoch {best['epoch']}, {self.cfg.metric} {best['score']:.3f})" if best else '')
+           + "; a lower learning rate (--lr) or another seed may avoid it")
+    warned.append(msg)
+    if is_main(): print(f"warning: {msg}")
 
 # %% ../nbs/40_train.ipynb #f2043c53
 @patch
