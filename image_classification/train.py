@@ -815,10 +815,11 @@ def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
 
 @patch
 def one_answer(self:RunState, ph:dict, row:dict, probs=None):
-    "Warn, once a phase (`progress['warnings']`), when an epoch gave every validation image the same class though they hold several"
+    "Warn, once a phase (`progress['warnings']`), when an epoch gave every validation image the same class though they hold several, after an earlier epoch gave several"
     if probs is None or self.full: return
-    pred, targ = probs[0].argmax(1), probs[1]
-    if len(pred) < 2 or pred.unique().numel() != 1 or targ.unique().numel() < 2: return
+    pred, targ, seen = probs[0].argmax(1), probs[1], self.progress.get('several_answers', False)
+    if pred.unique().numel() > 1: self.progress['several_answers'] = True
+    if not seen or len(pred) < 2 or pred.unique().numel() != 1 or targ.unique().numel() < 2: return  # a model not trained yet is no collapse
     warned, tag = self.progress.setdefault('warnings', []), f"(phase {ph['phase'] + 1}, "
     if any(tag in w for w in warned): return
     best = self.progress.get('best')
