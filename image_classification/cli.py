@@ -269,6 +269,7 @@ def _predict_args(p):
     p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU: faster, same probabilities within 1e-4; no TTA)")
     p.add_argument('--recheck', default=None, help="a folder written by `imgclf recheck`: its specialists decide between their pair's classes wherever the prediction falls in the pair")
     p.add_argument('--skip-bad', action='store_true', help="predict the usable images and write the others with an empty label and an error column (default: refuse, naming every unusable image, before any inference)")
+    p.add_argument('--prior-tau', type=float, default=None, help="post-hoc logit adjustment: 1 divides the probabilities by the training class prior (balanced decisions: for balanced accuracy or macro F1), 0 keeps the learned frequencies (for accuracy); default: each run's own (model.json prior_tau)")
     _add_max_pixels(p)
 
 def _source_note(attrs:dict)->str:
@@ -287,7 +288,7 @@ def cmd_predict(args)->int:
     _note_interrupted(args.source)
     test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True, check_files=False)
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
-                 recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad)
+                 recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad, prior_tau=args.prior_tau)
     skipped = df.attrs.get('skipped')
     print(f"predicted with {_source_note(df.attrs)}")
     print(f"{len(df)} predictions written to {Path(args.out).resolve()}" + (f" ({skipped} unusable images with an empty label: see the error column)" if skipped else ''))

@@ -27,14 +27,15 @@ from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
 from .models import stats_for
-from .runs import Run, append_results, jsonable, load_probs, load_run, read_meta, save_array
+from .runs import Run, append_results, jsonable, load_probs, load_run, meta_log_prior, read_meta, save_array
 from .kfold import is_kfold, kfold_runs
 from .ensemble import align_classes, common_classes, ensemble_vote, folder_member, resolve_source
 
 # %% auto #0
 __all__ = ['TTA_AUGS', 'ENGINES', 'ONNX_TOLERANCE', 'read_test_table', 'inference_dls', 'inference_dl', 'tta_aug_for',
-           'predict_probs', 'evaluate_run', 'member_probs', 'source_probs', 'image_file', 'predict_image', 'ProbsGraph',
-           'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta', 'check_onnx', 'onnx_probs', 'onnx_file_probs']
+           'predict_probs', 'reweight_by_prior', 'retarget_prior', 'evaluate_run', 'member_probs', 'source_probs',
+           'image_file', 'predict_image', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta',
+           'check_onnx', 'onnx_probs', 'onnx_file_probs']
 
 # %% ../nbs/55_inference.ipynb #51c24f89
 def read_test_table(
@@ -118,19 +119,42 @@ def predict_probs(
     progress:bool=True,          # show fastai's progress bar
     seed:int=42,                 # seed of the augmented views
     engine:str='torch',          # 'torch' (fastai `get_preds`/`tta`) or 'onnx' (ONNX Runtime on the CPU, see below)
+    prior_tau:float|None=None,   # post-hoc logit adjustment: 1 balanced decisions, 0 the training frequencies; None: the run's own
 )->np.ndarray:
     "Probabilities of one run on a test table, `[n_test, n_classes]`, rows in table order"
     if engine not in ENGINES: raise UserError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == 'onnx' and tta: raise UserError("test-time augmentation runs through fastai: use engine='torch' with tta")
     run = run_or_folder if isinstance(run_or_folder, Run) else load_run(run_or_folder)
     dls = inference_dls(run.meta, test_table, tta_aug_for(run.meta, tta_aug) if tta else None, bs, num_workers, device)
-    if engine == 'onnx': return onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs))
+    if engine == 'onnx': return retarget_prior(onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs)), run, prior_tau)
     if tta and tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
     label = f"{'TTA view {}/' + str(tta_n + 1) + ' of ' if tta else 'predicting with '}{run.folder.name}"
     learn, dl = _learner(run, dls, progress, label), inference_dl(dls, test_table, bs)
-    if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
+    if not tta: return retarget_prior(learn.get_preds(dl=dl)[0].float().numpy(), run, prior_tau)
     set_seed(seed)
-    return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
+    return retarget_prior(learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy(), run, prior_tau)
+
+def reweight_by_prior(
+    probs:np.ndarray,     # [n, n_classes] probabilities
+    log_prior,            # log class shares, in column order
+    tau:float,            # how much more of the log prior the logits lose
+)->np.ndarray:
+    "`probs` of logits that lose `tau` x `log_prior` more: probs / prior^tau, renormalised (float32)"
+    z = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-30, None)) - tau * np.asarray(log_prior, dtype=np.float64)
+    p = np.exp(z - z.max(1, keepdims=True))
+    return (p / p.sum(1, keepdims=True)).astype(np.float32)
+
+def retarget_prior(
+    probs:np.ndarray,          # probabilities of `run`, as its model gives them (with its own `prior_tau`)
+    run:Run,                   # the run
+    prior_tau:float|None,      # the prior shift wanted; None: the run's own
+)->np.ndarray:
+    "`probs` with the run's prior shift (`model.json` prior_tau) replaced by `prior_tau`"
+    have = float(run.meta.get('prior_tau') or 0.)
+    if prior_tau is None or float(prior_tau) == have: return probs
+    lp = meta_log_prior(run.meta)
+    if lp is None: raise UserError(f"run {run.folder} recorded no class prior (saved before prior_tau existed): retrain it to change prior_tau")
+    return reweight_by_prior(probs, lp, float(prior_tau) - have)
 
 # %% ../nbs/55_inference.ipynb #734de4f6
 def evaluate_run(

@@ -9,7 +9,7 @@ Docs: https://image-classification.github.io/image_classification/models.html.md
 
 # %% ../nbs/30_models.ipynb #ae556ad0
 from __future__ import annotations
-import difflib, fnmatch, itertools, os, pickle, re, socket, threading
+import copy, difflib, fnmatch, itertools, math, os, pickle, re, socket, threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +29,8 @@ from .core import UserError
 __all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'BODY_GROUPS', 'ArchModel', 'head_names', 'split_params',
            'stats_for', 'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
            'load_weights', 'map_by_order', 'find_weights', 'drop_path_kwargs', 'create_arch', 'simple_cnn',
-           'lite0_names', 'body_groups', 'param_groups', 'sized_kwargs', 'check_size', 'set_size']
+           'lite0_names', 'body_groups', 'param_groups', 'sized_kwargs', 'check_size', 'set_size', 'PriorShift',
+           'prior_shift', 'shift_logits', 'fold_prior_shift']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -601,3 +602,44 @@ def set_size(
     model.set_input_size(img_size=(size, size))
     model.arch_size = size
     return True
+
+# %% ../nbs/30_models.ipynb #fdaa4beb
+class PriorShift:
+    "Forward hook of a classifier: in eval mode its logits lose `tau` x log(class prior) (post-hoc logit adjustment)"
+    def __init__(self, log_prior, tau:float=1.):
+        self.log_prior, self.tau = torch.as_tensor(log_prior, dtype=torch.float32).flatten(), float(tau)
+    def __call__(self, module, args, out):
+        if module.training: return out
+        return out - self.tau * self.log_prior.to(out.device, out.dtype)
+    def __repr__(self): return f"PriorShift(tau={self.tau:g}, classes={len(self.log_prior)})"
+
+def prior_shift(model:nn.Module)->PriorShift|None:
+    "The `PriorShift` hook `shift_logits` installed on `model`, if any"
+    return next((h for h in model._forward_hooks.values() if isinstance(h, PriorShift)), None)
+
+def shift_logits(
+    model:nn.Module,      # a classifier whose outputs are one logit per class
+    log_prior=None,       # log of each class's share of the training images, in output order
+    tau:float=0.,         # 1: balanced decisions (balanced accuracy, macro F1); 0: none; -1: the prior put back
+)->nn.Module:
+    "`model`, whose eval-mode logits now lose `tau` x `log_prior` (any earlier shift replaced; `tau` 0 removes it)"
+    for k in [k for k, h in model._forward_hooks.items() if isinstance(h, PriorShift)]: del model._forward_hooks[k]
+    if not tau: return model
+    if log_prior is None: raise UserError(f"a prior shift (tau {tau:g}) needs the class prior of the training images")
+    lp = torch.as_tensor(log_prior, dtype=torch.float32).flatten()
+    if not torch.isfinite(lp).all() or not math.isfinite(tau):
+        raise UserError(f"a prior shift needs finite log class shares and tau, not {lp.tolist()} and {tau}")
+    model.register_forward_hook(PriorShift(lp, tau))
+    return model
+
+def fold_prior_shift(model:nn.Module)->nn.Module:
+    "`model`, or where it has a prior shift a copy with the shift folded into its last classifier's bias (no hook): for tools that rebuild a model from its weights alone"
+    hook = prior_shift(model)
+    if hook is None: return model
+    out = shift_logits(copy.deepcopy(model), None, 0.)
+    fc = [m for m in out.modules() if isinstance(m, nn.Linear) and m.out_features == len(hook.log_prior)]
+    if not fc or fc[-1].bias is None:
+        raise UserError(f"{getattr(model, 'arch_name', type(model).__name__)} has no final linear layer with a bias to fold its prior "
+                        "shift into: export it to ONNX (the shift is in the graph) or train it with prior_tau 0")
+    with torch.no_grad(): fc[-1].bias -= hook.tau * hook.log_prior.to(fc[-1].bias)
+    return out

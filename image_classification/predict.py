@@ -10,12 +10,13 @@ Docs: https://image-classification.github.io/image_classification/predict.html.m
 from __future__ import annotations
 from pathlib import Path
 
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, torch
+from torch import nn
 
 import json
 from .core import UserError, accuracy, atomic_write, check_writable, write_json
 from .data import load_table, shown_path, validate
-from .models import arch_info
+from .models import arch_info, fold_prior_shift
 from .runs import Run, load_run, save_csv
 from .ensemble import rank_classes, resolve_source
 from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
@@ -174,7 +175,11 @@ def model_card(run:Run, config:dict)->str:
     counts = table[table['split'] != 'valid']['label'].value_counts() if table is not None else None
     rows = ['| class | training images |', '|---|---|'] + [f"| {c} | {'' if counts is None else int(counts.get(c, 0))} |" for c in m['classes']]
     cfg = m.get('config') or {}
-    recipe = {k: cfg.get(k) for k in ('arch', 'pretrained', 'sizes', 'epochs', 'freeze_epochs', 'bs', 'opt', 'aug', 'mixup', 'label_smoothing', 'bn_eval') if k in cfg}
+    recipe = {k: cfg.get(k) for k in ('arch', 'pretrained', 'sizes', 'epochs', 'freeze_epochs', 'bs', 'opt', 'aug', 'mixup', 'label_smoothing', 'bn_eval',
+                                      'metric', 'class_weights', 'prior_tau') if k in cfg}
+    tau = float(m.get('prior_tau') or 0.)
+    shift = (f"\n\nThe classifier's bias includes the run's prior shift (prior_tau {tau:g}: the logits lose {tau:g} x the log of each "
+             "class's share of the training images), so the decisions are balanced across classes as in the kit." if tau else '')
     metrics = '\n'.join(f'| {k} | {v:.4f} |' for k, v in (m.get('metrics') or {}).items()) or '| (trained on train+valid: no validation score) | |'
     load = ("```python\nimport timm\nmodel = timm.create_model('local-dir:.', pretrained=True).eval()\n"
             "transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))\n```" if timm_arch else
@@ -184,7 +189,7 @@ def model_card(run:Run, config:dict)->str:
     front = ['---', 'library_name: ' + ('timm' if timm_arch else 'image_classification'), 'pipeline_tag: image-classification',
              'tags:', '- image-classification', '- fastai', '- timm' if timm_arch else '- image_classification', '---']
     p = config['pretrained_cfg']
-    return '\n'.join(front + [f"# {run.folder.name}", '', f"A `{m['arch']}` fine-tuned by image_classification (fastai) on {len(m['classes'])} classes.", '',
+    return '\n'.join(front + [f"# {run.folder.name}", '', f"A `{m['arch']}` fine-tuned by image_classification (fastai) on {len(m['classes'])} classes.{shift}", '',
         '## Data', '', *rows, '', f"Validation: {m.get('validation') or 'none (trained on train+valid)'}.", '',
         '## Recipe', '', '```json', json.dumps(recipe, indent=1), '```', '',
         '## Metrics (validation rows)', '', '| metric | value |', '|---|---|', metrics, '',
@@ -193,6 +198,16 @@ def model_card(run:Run, config:dict)->str:
         f"({p['interpolation']}), centre crop, /255, normalized with mean {list(p['mean'])} and std {list(p['std'])}.", ''])
 
 # %% ../nbs/80_predict.ipynb #1745b5d7
+def _folded(run:Run)->nn.Module:
+    "The run's model with its prior shift (if any) folded into the classifier's bias, checked to give the same outputs"
+    model = fold_prior_shift(run.model.eval())
+    if model is not run.model:
+        n, c = run.meta.get('size') or run.meta['sizes'][-1], run.meta.get('channels', 3)
+        x = torch.rand(2, c, n, n, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad(): diff = float((model.eval()(x) - run.model(x)).abs().max())
+        if diff > 1e-4: raise UserError(f"folding prior_tau into {run.meta['arch']}'s last linear layer changed its outputs by {diff:.2g}: export it to ONNX instead")
+    return model
+
 def export_hub(
     source:str|Path,             # a run folder
     out:str|Path,                # the folder to write: model.safetensors, config.json, README.md
@@ -203,14 +218,15 @@ def export_hub(
     if out.exists() and any(out.iterdir()) and not (out/'config.json').is_file():
         raise UserError(f"{out} is a folder with other files in it: name a new or empty folder for --hub")
     out.mkdir(parents=True, exist_ok=True)
+    model = _folded(run)
     if _timm_name(run.meta['arch']):
         from timm.models import save_for_hf
-        save_for_hf(run.model, out, model_config={'label_names': list(run.meta['classes'])}, safe_serialization=True,
+        save_for_hf(model, out, model_config={'label_names': list(run.meta['classes'])}, safe_serialization=True,
                     data_config=_data_config(run.meta))
         config = json.loads((out/'config.json').read_text())
     else:
         from safetensors.torch import save_model
-        save_model(run.model, str(out/'model.safetensors'))
+        save_model(model, str(out/'model.safetensors'))
         config = _kit_config(run)
         write_json(out/'config.json', config)
     atomic_write(out/'README.md', model_card(run, config))

@@ -24,15 +24,15 @@ import safetensors.torch as st
 
 from . import __version__
 from .core import BadFileError, UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
-from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle, sized_kwargs
+from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle, shift_logits, sized_kwargs
 from .config import migrate
 
 # %% auto #0
 __all__ = ['STATUSES', 'META_KEYS', 'RESULT_COLS', 'TRUSTED_ONLY_NOTE', 'safe_name', 'new_run_dir', 'library_versions',
            'jsonable', 'make_meta', 'check_status', 'save_array', 'save_csv', 'save_run', 'read_meta', 'verify_weights',
-           'load_probs', 'Run', 'build_model', 'load_run', 'write_status', 'run_status', 'remove_stale_tmp',
-           'interrupted_runs', 'read_results', 'append_results', 'results_row', 'list_runs', 'best_run',
-           'export_pickle']
+           'load_probs', 'Run', 'build_model', 'meta_log_prior', 'load_run', 'write_status', 'run_status',
+           'remove_stale_tmp', 'interrupted_runs', 'read_results', 'append_results', 'results_row', 'list_runs',
+           'best_run', 'export_pickle']
 
 # %% ../nbs/41_runs.ipynb #8f55cc32
 def safe_name(name:str)->str:
@@ -73,6 +73,8 @@ META_KEYS = {
     'n_params': 'number of parameters of the model',
     'weights': "weights file name, 'model.safetensors'",
     'sha256': 'sha256 of the weights file',
+    'class_prior': "each class's share of the training images, in class order (null: not recorded)",
+    'prior_tau': 'post-hoc logit adjustment: evaluation logits lose prior_tau x log(class_prior) (0: none; see `models.shift_logits`)',
 }
 
 # %% ../nbs/41_runs.ipynb #6fd99701
@@ -109,7 +111,8 @@ def make_meta(
         if not meta.get(k): raise UserError(f"model.json needs {k!r}: pass it in meta to save_run")
     classes = [str(c) for c in meta['classes']]
     defaults = dict(format='image_classification.run/1', arch_kwargs={}, channels=3, sizes=[],
-                    normalization=None, metrics={}, status='finished', created=(old or {}).get('created') or _utcnow())
+                    normalization=None, metrics={}, status='finished', created=(old or {}).get('created') or _utcnow(),
+                    class_prior=None, prior_tau=0.)
     out = {**defaults, **jsonable(meta), 'classes': classes, 'n_classes': len(classes), 'updated': _utcnow(),
            'versions': library_versions(), 'n_params': sum(p.numel() for p in model.parameters()),
            'weights': 'model.safetensors', 'sha256': sha256}
@@ -222,8 +225,14 @@ class Run:
 # %% ../nbs/41_runs.ipynb #8d0c8fda
 def build_model(meta:dict)->nn.Module:
     "A freshly built, untrained model for the manifest `meta` (no weights are downloaded; a fixed-size model at the run's size)"
-    return create_arch(meta['arch'], len(meta['classes']), pretrained=False, n_in=meta.get('channels', 3),
-                       **sized_kwargs(meta['arch'], meta.get('size'), meta.get('arch_kwargs', {})))
+    model = create_arch(meta['arch'], len(meta['classes']), pretrained=False, n_in=meta.get('channels', 3),
+                        **sized_kwargs(meta['arch'], meta.get('size'), meta.get('arch_kwargs', {})))
+    return shift_logits(model, meta_log_prior(meta), meta.get('prior_tau') or 0.)
+
+def meta_log_prior(meta:dict)->np.ndarray|None:
+    "Log of the class shares a run recorded (`class_prior`), in class order; None when it recorded none"
+    p = meta.get('class_prior')
+    return None if p is None else np.log(np.maximum(np.asarray(p, dtype=np.float64), 1e-12))
 
 def load_run(
     folder:str|Path,                          # a run folder written by `save_run`

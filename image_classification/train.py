@@ -35,7 +35,7 @@ from .core import UserError, WriteError, atomic_path, atomic_write, read_json, s
 from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
-from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, split_params
+from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, shift_logits, split_params
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, mean_over_ranks, on_main,
                                           parallel_note, unwrap_model, world_size)
@@ -611,6 +611,7 @@ class RunState:
         set_seed(cfg.seed)
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
                                  weights=cfg.weights, **build_kwargs(cfg, _build_size(cfg, progress)))
+        shift_logits(self.model, log_prior(table), cfg.prior_tau or 0.)  # post-hoc logit adjustment: eval-mode outputs only
         self.learn, self.kept, self.stopped, self.blown, self.t0, self.before = None, {}, False, False, time.time(), progress['seconds']
         self.restored, self.pending = not resumed, None  # a resumed run loads its checkpoint when its first phase starts
 
@@ -818,8 +819,9 @@ def one_answer(self:RunState, ph:dict, row:dict, probs=None):
     "Warn, once a phase (`progress['warnings']`), when an epoch gave every validation image the same class though they hold several, after an earlier epoch gave several"
     if probs is None or self.full: return
     pred, targ, seen = probs[0].argmax(1), probs[1], self.progress.get('several_answers', False)
-    if pred.unique().numel() > 1: self.progress['several_answers'] = True
-    if not seen or len(pred) < 2 or pred.unique().numel() != 1 or targ.unique().numel() < 2: return  # a model not trained yet is no collapse
+    several = pred.unique().numel() > 1
+    if several: self.progress['several_answers'] = True
+    if not seen or several or targ.unique().numel() < 2: return  # a model not trained yet is no collapse
     warned, tag = self.progress.setdefault('warnings', []), f"(phase {ph['phase'] + 1}, "
     if any(tag in w for w in warned): return
     best = self.progress.get('best')
@@ -860,7 +862,7 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 best_epoch=None if self.full or not best or c.swa is not None else best['epoch'], recipe=c.auto,
                 budget_stopped=bool(p.get('budget_stopped')), warnings=p.get('warnings', []), validation=None if self.full else 'the valid rows of ../data.csv',
                 seconds=round(self.before + time.time() - self.t0, 2), threads=self.threads, pretrained=c.pretrained, config=c.to_dict(),
-                status='finished')
+                class_prior=log_prior(self.table).exp().tolist(), prior_tau=float(c.prior_tau or 0.), status='finished')
 
 @patch
 def finish(self:RunState)->Run:

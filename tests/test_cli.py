@@ -187,6 +187,35 @@ def test_ensemble_and_predict(tmp_path):
     assert '<img' in html and 'src="data:image/png;base64,' in html and (exp/'report'/'REPORT.md').exists()
 
 
+def test_balanced_accuracy_prior_tau(tmp_path):
+    "--metric balanced_accuracy on imbalanced classes: trained unweighted, decisions divided by the class prior; --prior-tau 0 undoes it"
+    root = make_tiny(tmp_path/'tiny', n_per_class=12, test_per_class=3)
+    rows = pd.DataFrame({'path': sorted(str(p.relative_to(root)) for p in Path(root).rglob('*.png'))})
+    rows['label'] = [Path(p).parent.name for p in rows.path]
+    rows['split'] = rows.groupby('label').cumcount().map(lambda i: 'valid' if i < 3 else 'train')
+    rare = rows.label.unique()[0]
+    rows = rows[(rows.label != rare) | (rows.split == 'valid') | (rows.groupby('label').cumcount() < 6)]  # 3 training rows against 9
+    rows.to_csv(Path(root)/'train.csv', index=False)
+    code, out, err = imgclf('train', Path(root)/'train.csv', *FAST, '--metric', 'balanced_accuracy', '--out', tmp_path/'exp')
+    assert code == 0, out + err
+    run = next(p for p in (tmp_path/'exp').iterdir() if (p/'model.json').is_file())
+    meta = json.loads((run/'model.json').read_text())
+    assert meta['prior_tau'] == 1.0 and meta['config']['class_weights'] == 'none', meta['config']
+    assert np.allclose(meta['class_prior'], [3/21 if c == rare else 9/21 for c in meta['classes']], atol=1e-6), meta['class_prior']
+    test_dir = Path(f'{root}_test')
+    for tau, name in ((None, 'own.csv'), ('0', 'plain.csv')):
+        code, out, err = imgclf('predict', run, test_dir, '--out', tmp_path/name, '--topk', '3', *(['--prior-tau', tau] if tau else []), '--quiet')
+        assert code == 0, out + err
+    def probs(name):
+        sub = pd.read_csv(tmp_path/name)
+        return np.stack([[dict(zip(r[[f'label_{k}' for k in (1, 2, 3)]], r[[f'prob_{k}' for k in (1, 2, 3)]]))[c] for c in meta['classes']]
+                         for _, r in sub.iterrows()])
+    own, plain = probs('own.csv'), probs('plain.csv')
+    want = plain / np.array(meta['class_prior']); want /= want.sum(1, keepdims=True)
+    assert np.abs(own - want).max() < 1e-3, (own, want)  # the run's own: the plain probabilities over the prior
+    assert np.abs(own - plain).max() > 0.01
+
+
 def test_kfold(tmp_path):
     root = make_tiny(tmp_path/'tiny', n_per_class=9)
     code, out, err = imgclf('kfold', root, *FAST, '--k', '3', '--out', tmp_path/'kf')
