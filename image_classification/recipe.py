@@ -166,8 +166,8 @@ def imbalance_remedy(
                                 f"{ratio:.1f}x the images of the rarest and you are judged on macro_f1 (rule: 3x or more)")
     return 'none', (f"no reweighting, balanced decisions (prior_tau 1: validation and predictions divide the probabilities by "
                     f"the class prior): the commonest class has {ratio:.1f}x the images of the rarest and you are judged on {metric} "
-                    "(rule: 3x or more; on three real sets level with or above weighted sampling on balanced accuracy, and above it on "
-                    "accuracy; predict --prior-tau 0 gives the same model's accuracy-optimal answers)")
+                    "(rule: 3x or more; on three real sets level with or above weighted sampling on balanced accuracy, and the same model "
+                    "keeps its accuracy-optimal answers: predict --prior-tau 0)")
 
 def _class_weights(p, r): return imbalance_remedy(p.imbalance, r.get('metric', 'accuracy'))
 
