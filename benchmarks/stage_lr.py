@@ -33,28 +33,32 @@ def one(data:Path, sizes:list, lr:str, seed:int, work:Path)->dict:
                 test_accuracy=accuracy(p, y), test_balanced_accuracy=balanced_accuracy(p, y), seconds=round(secs, 1),
                 warnings='; '.join(run.meta.get('warnings', [])), date=time.strftime('%Y-%m-%d'))
 
-def record(row:dict):
-    csv = OUT/'stage_lr.csv'
-    df = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+HEAD = ("# A later stage's learning rate: lr_find again ('find') or the first stage's rate carried ('find-once')\n\n"
+        "`python benchmarks/stage_lr.py` (its docstring says how). Pretrained tf_efficientnet_lite0, two stages, the chooser's "
+        "other choices; valid_* on the train.csv valid split, test_* on the held-back test.csv; 2-core CPU, one job at a time.\n\n")
+
+def record(row:dict, name:str='stage_lr', head:str=HEAD):
+    "Add `row` to results/NAME.csv (replacing a rerun of its data x lr x seed x sizes) and rewrite NAME.md"
+    csv = OUT/f'{name}.csv'
+    df = pd.read_csv(csv, dtype={'sizes': str, 'lr': str}) if csv.exists() else pd.DataFrame()
     if len(df): df = df[~((df.data == row['data']) & (df.lr == row['lr']) & (df.seed == row['seed']) & (df.sizes == row['sizes']))]
     df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
     df.to_csv(csv, index=False)
-    head = ("# A later stage's learning rate: lr_find again ('find') or the first stage's rate carried ('find-once')\n\n"
-            "`python benchmarks/stage_lr.py` (its docstring says how). Pretrained tf_efficientnet_lite0, two stages, the chooser's "
-            "other choices; valid_* on the train.csv valid split, test_* on the held-back test.csv; 2-core CPU, one job at a time.\n\n")
-    (OUT/'stage_lr.md').write_text(head + _md(df.drop(columns=['warnings']), '{:.4f}') + '\n')
+    (OUT/f'{name}.md').write_text(head + _md(df.drop(columns=['warnings']), '{:.4f}') + '\n')
 
-def main():
+def main(name:str='stage_lr', head:str=HEAD, variants=VARIANTS, after=None):
+    "Run every set x seed x variant of the command line one at a time, recording each row in results/NAME (then `after()`)"
     a = argparse.ArgumentParser(); a.add_argument('sets', nargs='+', help='NAME:SIZES, e.g. deepsky:64,128')
     a.add_argument('--root', default='/work/data'); a.add_argument('--seeds', default='0')
-    a.add_argument('--variants', default=','.join(VARIANTS)); a.add_argument('--work', default='/tmp/imgclf_stage_lr')
+    a.add_argument('--variants', default=','.join(variants)); a.add_argument('--work', default=f'/tmp/imgclf_{name}')
     args = a.parse_args()
     for s in args.sets:
-        name, sizes = s.split(':')
+        data, sizes = s.split(':')
         for seed in map(int, args.seeds.split(',')):
             for lr in args.variants.split(','):
-                row = one(Path(args.root)/name, [int(x) for x in sizes.split(',')], lr, seed, Path(args.work))
+                row = one(Path(args.root)/data, [int(x) for x in sizes.split(',')], lr, seed, Path(args.work))
                 print(json.dumps(row), flush=True)
-                record(row)
+                record(row, name, head)
+                if after: after()
 
 if __name__ == '__main__': main()

@@ -46,13 +46,13 @@ from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, re
 from .tracking import check_loggers, close_loggers, make_loggers
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'plan_phases', 'TorchAdamW', 'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle',
-           'make_opt_func', 'make_loss', 'make_metrics', 'class_weights', 'FocalLoss', 'FocalLossFlat', 'log_prior',
-           'LogitAdjusted', 'BnEval', 'logger_callbacks', 'make_learner', 'flatten_state', 'unflatten_state',
-           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'keep_rng',
-           'RunTracker', 'MemoryLRFinder', 'lr_find_valley', 'plot_lr_find', 'find_lr', 'experiment_table',
-           'BudgetStop', 'train', 'run_summary', 'notify', 'RunState', 'fit_scheduled', 'GradualUnfreeze',
-           'gradual_callbacks', 'grid_search']
+__all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'COLLAPSE_LR_SCALE', 'COLLAPSE_MIN_IMAGES', 'plan_phases', 'TorchAdamW',
+           'DeviceSmoothLoss', 'combined_cos', 'fit_one_cycle', 'make_opt_func', 'make_loss', 'make_metrics',
+           'class_weights', 'FocalLoss', 'FocalLossFlat', 'log_prior', 'LogitAdjusted', 'BnEval', 'logger_callbacks',
+           'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint',
+           'rng_state', 'set_rng_state', 'keep_rng', 'RunTracker', 'MemoryLRFinder', 'lr_find_valley', 'plot_lr_find',
+           'find_lr', 'experiment_table', 'BudgetStop', 'train', 'run_summary', 'notify', 'RunState', 'fit_scheduled',
+           'GradualUnfreeze', 'gradual_callbacks', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -384,7 +384,7 @@ class RunTracker(Callback):
         act = getattr(self.learn.loss_func, 'activation', noop)  # what `get_preds` applies
         probs = (act(torch.cat(self.preds)), torch.cat(self.targs)) if self.preds else None
         self.state.record_epoch(self.phase, self.epoch, row, time.time() - self.t0, probs)
-        if self.state.blown: raise CancelFitException()
+        if self.state.blown or self.state.progress.get('restart') == self.phase['phase']: raise CancelFitException()
 
 # %% ../nbs/40_train.ipynb #01126782
 @patch
@@ -728,19 +728,38 @@ def fit_phase(self:RunState, ph:dict):
     if not self.restored:  # a resumed run: its checkpoint (at the size it was saved at), before lr_find draws anything
         self._restore(start)
         if self._size_model(ph['size']): self._freeze(ph)  # a fixed-size model resumed at a stage boundary (no optimizer state to keep)
+    if self.progress.get('restart') == ph['phase']: return self._restart(ph)  # resumed after a collapse, before its restart
     lr, c = self.lr(ph), self.cfg
     swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
     stop = [BudgetStop(self.deadline)] if self.deadline else []
     fit_scheduled(learn, ph, _lr_arg(lr, ph, self.lr_mult), start, cbs=[RunTracker(self, ph, start), *swa, *stop, *gradual_callbacks(ph)])
-    if self.blown and self.progress.get('best'):  # the stage was stopped: go on from the best weights so far
-        barrier()  # data parallel: rank 0 has written them
-        self._size_model(self.progress['best']['size'])
-        self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
+    if self.progress.get('restart') == ph['phase']:
+        if not (stop and stop[0].stopped): return self._restart(ph)
+        self.progress.pop('restart')  # the time is up: no restart (the best epoch is the result)
+    if self.blown and self.progress.get('best'): self._load_best()  # the stage was stopped: go on from the best weights so far
     self.blown = False
     if ph['phase'] == self.phases[-1]['phase'] or (stop and stop[0].stopped): self._size_model(self._final_size())
     self.progress.update(phase=ph['phase'] + 1, phase_epochs_done=0)
     save_checkpoint(self.folder, learn, self.progress, self.loop_state())  # what the next phase starts from (SWA's average too)
     if stop and stop[0].stopped: self.progress['budget_stopped'] = self.stopped = True
+
+@patch
+def _load_best(self:RunState):
+    "The best epoch's weights into the model, at the size they were validated at"
+    barrier()  # data parallel: rank 0 has written them
+    self._size_model(self.progress['best']['size'])
+    self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
+
+@patch
+def _restart(self:RunState, ph:dict):
+    "Train phase `ph` again from its first epoch, from the best weights so far, at `COLLAPSE_LR_SCALE` times its stage's rate"
+    p, stage = self.progress, str(ph['stage'])
+    self._load_best()
+    p['lrs'][stage] = p['lrs'][stage] * COLLAPSE_LR_SCALE
+    p.pop('restart'); p.update(phase=ph['phase'], phase_epochs_done=0)
+    self.pending = None  # a resumed run's smoothed loss belongs to the epochs given up
+    save_checkpoint(self.folder, self.learn, p, self.loop_state())  # killed now, a resumed run starts the phase again
+    return self.fit_phase(ph)
 
 @patch
 def record_epoch(self:RunState, ph:dict, phase_epoch:int, metrics:dict, seconds:float, probs=None):
@@ -814,22 +833,31 @@ def blew_up(self:RunState, ph:dict, phase_epoch:int, row:dict)->bool:
     if is_main(): print(f"warning: {msg}")
     return True
 
+COLLAPSE_LR_SCALE = 0.5  # a collapsed phase starts again at this times its rate: elpv's collapses came at 7.6e-3 and 9.1e-3, lite0 trained through at 1e-3 to 5.2e-3
+COLLAPSE_MIN_IMAGES = 50  # fewer validation images: one answer is reported, nothing restarts (a barely trained model on a dozen images often gives one)
+
 @patch
 def one_answer(self:RunState, ph:dict, row:dict, probs=None):
-    "Warn, once a phase (`progress['warnings']`), when an epoch gave every validation image the same class though they hold several, after an earlier epoch gave several"
+    "Warn (`progress['warnings']`) when an epoch gave every validation image the same class though they hold several, after an earlier epoch gave several; the first time in a phase, ask for the phase to start again from the best epoch at a lower rate (`progress['restart']`)"
     if probs is None or self.full: return
-    pred, targ, seen = probs[0].argmax(1), probs[1], self.progress.get('several_answers', False)
+    p = self.progress
+    pred, targ, seen = probs[0].argmax(1), probs[1], p.get('several_answers', False)
     several = pred.unique().numel() > 1
-    if several: self.progress['several_answers'] = True
+    if several: p['several_answers'] = True
     if not seen or several or targ.unique().numel() < 2: return  # a model not trained yet is no collapse
-    warned, tag = self.progress.setdefault('warnings', []), f"(phase {ph['phase'] + 1}, "
+    again = ph['phase'] in p.get('restarted', [])
+    warned, tag = p.setdefault('warnings', []), f"(phase {ph['phase'] + 1}{', started again' if again else ''}, "
     if any(tag in w for w in warned): return
-    best = self.progress.get('best')
+    best = p.get('best')
     msg = (f"epoch {row['epoch']} {tag}stage {ph['stage'] + 1}{', body frozen' if ph['frozen'] else ''}, lr {row['lr']:.2g}): "
            f"the model answered {self.classes[int(pred[0])]!r} for every validation image ({float((targ == pred[0]).float().mean()):.3f} "
-           f"accuracy), as a model that has collapsed does; training went on"
-           + (f", and the run keeps its best epoch (so far epoch {best['epoch']}, {self.cfg.metric} {best['score']:.3f})" if best else '')
-           + "; a lower learning rate (--lr) or another seed may avoid it")
+           "accuracy), as a model that has collapsed does; ")
+    if best and best['epoch'] != row['epoch'] and not again and len(targ) >= COLLAPSE_MIN_IMAGES:  # (a collapsed epoch that is the best so far is no better place to start)
+        p['restart'] = ph['phase']; p.setdefault('restarted', []).append(ph['phase'])
+        msg += (f"the phase starts again from the best epoch so far (epoch {best['epoch']}, {self.cfg.metric} {best['score']:.3f}) "
+                f"at {COLLAPSE_LR_SCALE:g} times its learning rate")
+    else: msg += ("training went on" + (f", and the run keeps its best epoch (so far epoch {best['epoch']}, {self.cfg.metric} "
+                                        f"{best['score']:.3f})" if best else '') + "; a lower learning rate (--lr) or another seed may avoid it")
     warned.append(msg)
     if is_main(): print(f"warning: {msg}")
 
