@@ -34,8 +34,9 @@ def portfolio(
     base, _ = choose_recipe(p)
     members = [dict(name='base')]
     if base['arch'] == 'simple_cnn':
+        aug = 'shift' if base['aug'] == 'none' else 'none'  # the other of the two: a member's name says what it trains with
         members += [dict(name='wide-seed2', arch_kwargs=dict(widths=[48, 96, 192, 384]), seed=2),
-                     dict(name='shift-seed1', aug='shift' if base['aug'] == 'none' else 'none', seed=1),
+                     dict(name=f'{"shift" if aug == "shift" else "noaug"}-seed1', aug=aug, seed=1),
                      dict(name='big-seed3', sizes=[48] if p.side <= 32 else [48, min(96, 2 * p.side)], seed=3)]
     else:
         members += [dict(name='seed1', seed=1), dict(name='simple_cnn', arch='simple_cnn', pretrained=False, seed=2),
