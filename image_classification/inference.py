@@ -9,6 +9,7 @@ Docs: https://image-classification.github.io/image_classification/inference.html
 # %% ../nbs/55_inference.ipynb #16501cad
 from __future__ import annotations
 import io, json, os, tempfile, warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
@@ -26,16 +27,16 @@ from .progress import use_progress
 from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
-from .models import stats_for
+from .models import shift_logits, stats_for
 from .runs import Run, append_results, jsonable, load_probs, load_run, meta_log_prior, read_meta, save_array
 from .kfold import is_kfold, kfold_runs
 from .ensemble import align_classes, common_classes, ensemble_vote, folder_member, resolve_source
 
 # %% auto #0
 __all__ = ['TTA_AUGS', 'ENGINES', 'ONNX_TOLERANCE', 'read_test_table', 'inference_dls', 'inference_dl', 'tta_aug_for',
-           'predict_probs', 'reweight_by_prior', 'retarget_prior', 'evaluate_run', 'member_probs', 'source_probs',
-           'image_file', 'predict_image', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta',
-           'check_onnx', 'onnx_probs', 'onnx_file_probs']
+           'predict_probs', 'prior_shifted', 'reweight_by_prior', 'retarget_prior', 'evaluate_run', 'member_probs',
+           'source_probs', 'image_file', 'predict_image', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session',
+           'onnx_meta', 'check_onnx', 'onnx_probs', 'onnx_file_probs']
 
 # %% ../nbs/55_inference.ipynb #51c24f89
 def read_test_table(
@@ -130,9 +131,28 @@ def predict_probs(
     if tta and tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
     label = f"{'TTA view {}/' + str(tta_n + 1) + ' of ' if tta else 'predicting with '}{run.folder.name}"
     learn, dl = _learner(run, dls, progress, label), inference_dl(dls, test_table, bs)
-    if not tta: return retarget_prior(learn.get_preds(dl=dl)[0].float().numpy(), run, prior_tau)
-    set_seed(seed)
-    return retarget_prior(learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy(), run, prior_tau)
+    with prior_shifted(run, prior_tau):  # in the model's logits: exact for TTA too, whose views are averaged as probabilities
+        if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
+        set_seed(seed)
+        return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
+
+@contextmanager
+def prior_shifted(
+    run:Run,                   # a loaded run
+    prior_tau:float|None,      # the prior shift wanted; None: the run's own
+):
+    "Within the block, `run.model`'s eval-mode logits lose `prior_tau` x the log class prior (`models.shift_logits`), after it the run's own shift again"
+    have = float(run.meta.get('prior_tau') or 0.)
+    if prior_tau is None or float(prior_tau) == have: yield run.model; return
+    lp = _run_log_prior(run)
+    shift_logits(run.model, lp, float(prior_tau))
+    try: yield run.model
+    finally: shift_logits(run.model, lp, have)
+
+def _run_log_prior(run:Run)->np.ndarray:
+    lp = meta_log_prior(run.meta)
+    if lp is None: raise UserError(f"run {run.folder} recorded no class prior (saved before prior_tau existed): retrain it to change prior_tau")
+    return lp
 
 def reweight_by_prior(
     probs:np.ndarray,     # [n, n_classes] probabilities
@@ -152,9 +172,7 @@ def retarget_prior(
     "`probs` with the run's prior shift (`model.json` prior_tau) replaced by `prior_tau`"
     have = float(run.meta.get('prior_tau') or 0.)
     if prior_tau is None or float(prior_tau) == have: return probs
-    lp = meta_log_prior(run.meta)
-    if lp is None: raise UserError(f"run {run.folder} recorded no class prior (saved before prior_tau existed): retrain it to change prior_tau")
-    return reweight_by_prior(probs, lp, float(prior_tau) - have)
+    return reweight_by_prior(probs, _run_log_prior(run), float(prior_tau) - have)
 
 # %% ../nbs/55_inference.ipynb #734de4f6
 def evaluate_run(
