@@ -7,6 +7,7 @@ train ...` and `accelerate launch --multi_gpu --num_processes 2 $(which imgclf) 
 - Two processes at batch b train as one process at batch 2b: with no BatchNorm, no dropout and no augmentation the
   weights after one epoch agree within 1e-4 (`distrib.ShardedDL` shards each global batch), and so do the scores.
 - A run killed (SIGKILL, the whole launch) after a checkpoint resumes, under the other launcher, into a finished run.
+- A phase that collapses to one answer starts again (`one_answer`) in both processes together, as in one process.
 """
 import json, os, socket, subprocess, sys, time
 from pathlib import Path
@@ -109,3 +110,47 @@ def test_accelerate_launch_killed_then_resumed_by_torchrun(tmp_path):
     assert len(hist) == 1 + 6, hist  # every epoch once
     assert len([p for p in out.iterdir() if p.is_dir()]) == 1 and not (run/'checkpoint').exists()
     assert len((out/'results.csv').read_text().splitlines()) == 2
+
+
+# A classifier that answers class 1 for every image from each fit's second epoch on (40_train's `OneAnswer`), put into
+# every `imgclf` process of a launch by `sitecustomize`: the collapse restart of `one_answer`, decided on the gathered
+# validation predictions, must be taken by both processes together.
+COLLAPSE = '''
+import os
+if os.environ.get('IMGCLF_TEST_COLLAPSE') and ('RANK' in os.environ or os.environ['IMGCLF_TEST_COLLAPSE'] == 'single'):
+    import torch
+    import image_classification.train as T
+    from fastai.callback.core import Callback
+    class _OneAnswer(Callback):
+        def before_validate(self):
+            if self.epoch >= 1 and not hasattr(self.learn, 'lr_finder'):
+                fc = [m for m in self.learn.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+                with torch.no_grad(): fc.weight.zero_(); fc.bias.zero_(); fc.bias[1] = 10.
+    T.COLLAPSE_MIN_IMAGES = 0  # the tiny set's few validation images count
+    _make = T.make_learner
+    def _make_learner(*args, **kwargs):
+        learn = _make(*args, **kwargs); learn.add_cb(_OneAnswer()); return learn
+    T.make_learner = _make_learner
+'''
+
+def test_collapse_restart_under_torchrun(tmp_path):
+    "A phase that collapses starts again from its best epoch at half the rate in both processes, as in one process at twice the batch"
+    data = make_tiny(tmp_path/'tiny', n_per_class=16)
+    (tmp_path/'inject').mkdir(); (tmp_path/'inject'/'sitecustomize.py').write_text(COLLAPSE)
+    env = lambda how: {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg', 'IMGCLF_TEST_COLLAPSE': how,
+                       'PYTHONPATH': os.pathsep.join([str(tmp_path/'inject'), *filter(None, [os.environ.get('PYTHONPATH')])])}
+    recipe = [a if a != '1' else '3' for a in EXACT]  # three epochs: the collapse at epoch 1, the restarted phase's at its epoch 1
+    r = subprocess.run(torchrun('train', data, *recipe, '--bs', 4, '--out', tmp_path/'two'), capture_output=True, text=True, env=env('launch'), timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    s = subprocess.run([str(BIN/'imgclf'), *map(str, ['train', data, *recipe, '--bs', 8, '--threads', 1, '--out', tmp_path/'one'])], capture_output=True,
+                       text=True, env=env('single'), timeout=600)
+    assert s.returncode == 0, s.stdout[-3000:] + s.stderr[-3000:]
+    two, one = (next(p for p in (tmp_path/f).iterdir() if p.is_dir()) for f in ('two', 'one'))
+    m2, m1 = (json.loads((f/'model.json').read_text()) for f in (two, one))
+    w = [x for x in m2['warnings'] if 'for every validation image' in x]
+    assert len(w) == 2 and 'the phase starts again from the best epoch so far' in w[0] and 'started again' in w[1], m2['warnings']
+    assert m2['warnings'] == m1['warnings'] and m2['lrs'] == m1['lrs'] == [5e-3], (m2['warnings'], m1['warnings'], m2['lrs'], m1['lrs'])
+    h2, h1 = (np.genfromtxt(f/'history.csv', delimiter=',', names=True) for f in (two, one))
+    assert h2['epoch'].tolist() == h1['epoch'].tolist() == [0, 1, 2, 3, 4] and h2['phase_epoch'].tolist() == [0, 1, 0, 1, 2], (h2, h1)
+    a, b = load_file(str(two/'model.safetensors')), load_file(str(one/'model.safetensors'))
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
