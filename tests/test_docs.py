@@ -7,6 +7,7 @@ an API page, the augment page (executed at build time) and a tutorial page (comm
 import base64, functools, http.server, json, os, subprocess, sys, tempfile, threading, time, warnings
 from pathlib import Path
 
+import pytest
 from websockets.sync.client import connect
 
 from conftest import ROOT
@@ -73,6 +74,7 @@ def _check_pages(cdp:DevTools, base:str):
     SCREENSHOT.write_bytes(base64.b64decode(cdp('Page.captureScreenshot', format='png')['data']))
 
 
+@pytest.mark.slow  # 2-3 minutes of CI's two cores (121-173 s measured there): CI skips it (its 20-minute limit); run with --slow
 def test_docs_site_builds_and_renders(tmp_path):
     site = tmp_path/'site'
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
