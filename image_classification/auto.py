@@ -55,14 +55,14 @@ def member_seconds(
     fixed, epoch_s = estimate_seconds(cfg, table)  # a few steps: FLOPs per second differ between families (see below)
     return fixed + sum(e * s for e, s in zip(cfg.epochs, epoch_s)), f"timed in a few {cfg.arch} steps"
 
-def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict, timed:bool=True)->tuple[TrainConfig|None, str]:
-    "The member's recipe with the `left` seconds as its deadline, or None and why it is skipped"
+def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict, timed:bool=True, margin:float=0.9)->tuple[TrainConfig|None, str]:
+    "The member's recipe with the `left` seconds as its deadline, or None and why it is skipped (it must fit `margin` x `left`)"
     cfg = TrainConfig(**{**cfg_kwargs, **{k: v for k, v in m.items() if k != 'name'}})
     if base is None: return dataclasses.replace(cfg, budget=left), ''  # the first member always trains, cut to the budget if it must be
     # later members train in full or not at all (a member cut to a few epochs only dilutes the ensemble)
     cfg = complete_config(cfg, table, quiet=True)
     est, how = member_seconds(base, cfg, table, timed)
-    if est > 0.9 * left: return None, f"about {est:.0f} s {how}, {left:.0f} s left"
+    if est > margin * left: return None, f"about {est:.0f} s {how}, {left:.0f} s left"
     cfg.budget, cfg.auto['budget_fitted'] = left, True  # the deadline still guards the run
     return cfg, ''
 
@@ -77,16 +77,26 @@ def _train_member(cfg:TrainConfig, table:pd.DataFrame, out:Path, name:str, quiet
     return name, run.folder, run.meta
 
 def _member_jobs(members:list, table:pd.DataFrame, deadline:float, done:dict, skipped:list, cfg_kwargs:dict, out:Path, quiet:bool, parallel:bool):
-    "Each member's `_train_member` arguments, decided when a device is free for it (by rank 0 under a launch), or its skip"
-    for i, m in enumerate(members):
+    "Each member's `_train_member` arguments, decided when a device is free for it (by rank 0 under a launch), or its skip; copies of the first member are appended to `members`"
+    n, i, seeds = len(members), 0, (s for s in range(4, 1000) if s != cfg_kwargs.get('seed'))  # never the first member's own seed
+    while i < len(members):
+        m, i = members[i], i + 1
         left = lambda: deadline - time.time() - 5  # keep a few seconds for the ensemble
-        cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs, timed=not parallel))
+        margin = 0.9 if i <= n else 0.95  # a copy of the first member costs what it cost, up to run-to-run noise (see below)
+        cfg, why = on_main(lambda: _member_config(m, table, left(), done.get('base'), cfg_kwargs, timed=not parallel, margin=margin))
+        if cfg is None and i > n:  # a fill member that does not fit: the budget is used up
+            members.pop()
+            print(f"no further member of the first one's cost fits: {why}")
+            break
         if cfg is None:
             skipped.append(dict(member=m['name'], reason=why))
             print(f"member {m['name']} skipped: {why}")  # a decision, said even with quiet (like the recipe)
-            continue
-        if not quiet: print(f"member {i + 1} ({m['name']}), {left():.0f} s left")
-        yield cfg, table, out, m['name'], quiet or parallel
+        else:
+            if not quiet: print(f"member {i} ({m['name']}), {left():.0f} s left")
+            yield cfg, table, out, m['name'], quiet or parallel
+        if i == len(members) and len(members) - n < len(skipped) and done.get('base'):
+            s = next(seeds)  # in place of a member skipped for time: the first member's recipe at another seed, while one fits
+            members.append(dict(name=f'base-seed{s}', seed=s))
 
 def auto(
     table:pd.DataFrame,          # labelled table with a `split`

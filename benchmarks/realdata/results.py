@@ -22,7 +22,7 @@ def code_state()->str:
 def machine()->str:
     import torch, fastai
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {torch.__version__} "
-            f"(CPU, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), fastai {fastai.__version__}")
+            f"(CPU; OMP_NUM_THREADS per run: see the README section of its date), fastai {fastai.__version__}")
 
 def record(rows:list):
     OUT.mkdir(parents=True, exist_ok=True)
