@@ -28,11 +28,14 @@ images flattened on black, the sky's colour), resized to SIZExSIZE with Lanczos.
     OUT/images/NAME.png;  OUT/train.csv path,label,split (train/valid);  OUT/test.csv path,label;
     OUT/meta.csv path,label,split,object,otype,mtype,credit (what each image is)
 """
-import argparse, gzip, json, math, re, struct, time
+import argparse, gzip, json, math, re, struct, sys, time
 from pathlib import Path
 
 import numpy as np, pandas as pd
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deal import deal_groups
 
 SRC = Path('/usr/share/stellarium/nebulae/default')
 CLASSES = {'galaxy': {0, 1, 2, 3, 4, 21, 22, 25, 33, 34}, 'globular_cluster': {7}, 'open_cluster': {5, 6, 8, 9},
@@ -148,12 +151,7 @@ def main():
     df['group'] = [find(f"obj{o}") for o in df.object_id]
     # split by group, stratified by class (the class of a group's first image)
     rng = np.random.default_rng(a.seed)
-    split, first = {}, df.groupby('group').label.first()
-    for c in CLASSES:
-        objs = sorted(first[first == c].index)
-        objs = [objs[i] for i in rng.permutation(len(objs))]
-        nt, nv = int(round(0.25 * len(objs))), int(round(0.15 * len(objs)))
-        for j, o in enumerate(objs): split[o] = 'test' if j < nt else 'valid' if j < nt + nv else 'train'
+    split = deal_groups(df.groupby('group').label.first(), CLASSES, rng)
     df['split'] = df.group.map(split)
     (a.out/'images').mkdir(parents=True, exist_ok=True)
     paths = []

@@ -34,8 +34,12 @@ group, subgroup).
 import argparse, hashlib, re, time
 from pathlib import Path
 
+import sys
 import numpy as np, pandas as pd
 from PIL import Image, ImageDraw, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deal import deal_groups
 
 TEST = Path('/usr/share/unicode/emoji/emoji-test.txt')
 GEMS = Path('/usr/share/rubygems-integration/all/gems')
@@ -132,12 +136,7 @@ def main():
     df['family'] = df.emoji.map(family)
     rng = np.random.default_rng(a.seed)
     if a.split == 'drawing': df['family'] = [(*e, s) for e, s in zip(df.emoji, df.source)]  # each drawing its own group
-    split, first = {}, df.groupby('family').label.first()
-    for c in GROUPS.values():
-        fams = sorted(first[first == c].index, key=None if a.split == 'family' else str)  # (a drawing's key ends in its source's name)
-        fams = [fams[i] for i in rng.permutation(len(fams))]
-        nt, nv = int(round(0.25 * len(fams))), int(round(0.15 * len(fams)))
-        for j, f in enumerate(fams): split[f] = 'test' if j < nt else 'valid' if j < nt + nv else 'train'
+    split = deal_groups(df.groupby('family').label.first(), GROUPS.values(), rng, key=None if a.split == 'family' else str)  # (a drawing's key ends in its source's name)
     df['split'] = df.family.map(split)
     (a.out/'images').mkdir(parents=True, exist_ok=True)
     out = []
