@@ -84,20 +84,38 @@ def _bars(args)->bool:
     "Progress unless --quiet: labelled bars on a terminal, one plain line per step in a log file or pipe (`progress.progress_mode`)"
     return not args.quiet
 
-def _read_source(args, split=True):
-    from image_classification.data import read_table, set_max_pixels, split_table
+def _read_source(args, split=True, shas=None):
+    "The source's table, split unless `split` is False; with `shas` (each row's digest), a split or folds the kit makes keep byte-identical files together"
+    from image_classification.data import copy_groups, read_table, set_max_pixels, split_table
     set_max_pixels(getattr(args, 'max_pixels', None))  # for validation and the loaders alike
     table = read_table(args.source, root=args.root, path_col=args.path_col, label_col=args.label_col)
-    if not split or args.split == 'none': return table
+    if not split: return copy_groups(table, shas) if shas is not None and 'fold' not in table else table  # folds to be made
+    if args.split == 'none': return table
     method = 'column' if 'split' in table and args.split != 'group' else args.split
+    if shas is not None and method != 'column': table = copy_groups(table, shas)
     return split_table(table, method=method, valid_pct=args.valid_pct, seed=_split_seed(args))
 
-def _split_or_report(args, split=True)->tuple:
+def _split_or_report(args, split=True, shas=None)->tuple:
     "(table, split error): a split that fails (a one-image class, a blank label) still lets `validate` report every other problem"
-    try: return _read_source(args, split=split), None
+    try: return _read_source(args, split=split, shas=shas), None
     except UserError as e:
         if not split: raise
         return _read_source(args, split=False), e  # a source that cannot be read fails here again, with its own error
+
+def _checked(args, split=True, n_workers=None)->tuple:
+    "(table, `validate` report, split error) of the source; byte-identical files found by `validate` stay on one side of the split or folds the kit makes"
+    from image_classification.data import validate
+    table, err = _split_or_report(args, split=split)
+    stratify = split and args.split == 'stratified'
+    report = validate(table, stratify=stratify, progress=_bars(args), n_workers=n_workers)
+    shas = [s for s in report.shas if s is not None]
+    if err is None and len(set(shas)) < len(shas):
+        grouped, err2 = _split_or_report(args, split=split, shas=report.shas)  # the source read again, not its images
+        if err2 is None and 'group' in grouped and not grouped['group'].equals(table.get('group')):
+            table, report = grouped, validate(grouped, stratify=stratify, progress=False, decoded=report.decoded)
+            print(f"note: {len(shas) - len(set(shas))} file(s) are byte-identical copies of others: each set of copies "
+                  f"kept on one side of the {'split' if split else 'folds'} (a group)")
+    return table, report, err
 
 # %% ../nbs/90_cli.ipynb #bb1033f6
 def _argparse_kwargs(o:dict)->dict:
@@ -152,9 +170,10 @@ def cmd_validate(args)->int:
     "Check a dataset before training"
     from image_classification.data import read_table, set_max_pixels, validate
     set_max_pixels(args.max_pixels)
-    if args.test: table, err = read_table(args.source, root=args.root, path_col=args.path_col, test=True), None
-    else: table, err = _split_or_report(args)
-    report = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers)
+    if args.test:
+        table = read_table(args.source, root=args.root, path_col=args.path_col, test=True)
+        report, err = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers), None
+    else: table, report, err = _checked(args, n_workers=args.workers)
     print(in_flags(report.format()))
     if err is not None and report.ok: raise err
     if (b := report.balance()) and not args.test:
@@ -171,9 +190,7 @@ def _note_interrupted(exp):
 
 def _validated(args, split=True):
     "The source's table, after `validate` (its report printed and exit status 2 when it is not usable)"
-    from image_classification.data import validate
-    table, err = _split_or_report(args, split=split)
-    report = validate(table, stratify=split and args.split == 'stratified', progress=_bars(args))
+    table, report, err = _checked(args, split=split)
     if not report.ok:
         print(in_flags(report.format()))
         raise SystemExit(2)

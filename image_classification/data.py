@@ -26,7 +26,7 @@ from .progress import track
 __all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'natural_key', 'is_image_file', 'image_files', 'classes_of',
            'abs_paths', 'read_table', 'split_table', 'fold_ids', 'add_folds', 'fold_split', 'save_table', 'load_table',
            'same_rows', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB', 'PILImageGray', 'image_cls',
-           'shown_path', 'set_max_pixels', 'ValidationReport', 'validate', 'validate_source']
+           'shown_path', 'set_max_pixels', 'ValidationReport', 'validate', 'validate_source', 'copy_groups']
 
 # %% ../nbs/10_data.ipynb #602a0b15
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -496,6 +496,12 @@ class ValidationReport:
     problems:list = field(default_factory=list)
     summary:dict = field(default_factory=dict)
     table:pd.DataFrame|None = field(default=None, repr=False)
+    decoded:list = field(default_factory=list, repr=False)  # per row: size, mode and sha256 of its file, or its problem
+
+    @property
+    def shas(self)->list:
+        "Each row's sha256 (None where the file could not be read)"
+        return [r.get('sha') for r in self.decoded]
 
     @property
     def ok(self)->bool:
@@ -654,6 +660,7 @@ def validate(
     progress:bool=True,          # show a progress bar
     n_workers:int|None=None,     # decoding threads (default: twice the cores, at most 16)
     max_pixels:int|None=None,    # refuse larger images (default `PIL.Image.MAX_IMAGE_PIXELS`)
+    decoded:list|None=None,      # `report.decoded` of an earlier `validate` of the same rows in the same order: not read again
 )->ValidationReport:
     "Decode every image once and check labels, classes and leakage; every problem names its file and row"
     problems, where, root = [], _where(df), Path(df.attrs.get('root') or os.getcwd())
@@ -663,14 +670,15 @@ def validate(
         problems.append({'kind': kind, 'path': str(path), 'row': row, 'index': i, 'detail': msg,
                          'message': f"{loc + ': ' if loc else ''}{shown_path(path)}: {msg}", **extra})
     paths = [root/p if isinstance(p, str) and p.strip() else None for p in df['path']]
-    results = _decode_all(paths, progress, n_workers, max_pixels)
+    if decoded is not None and len(decoded) != len(df): raise ValueError(f"decoded has {len(decoded)} rows, the table {len(df)}")
+    results = _decode_all(paths, progress, n_workers, max_pixels) if decoded is None else decoded
     for i, r in enumerate(results):
         if 'kind' in r: add(r['kind'], i, None, r['msg'])
     _name_problems(df, add)
     _duplicate_problems(df, add, where)
     _label_problems(df, stratify, add)
     _leak_problems(df, [r.get('sha') for r in results], add)
-    return ValidationReport(problems, _summary(df, results), df)
+    return ValidationReport(problems, _summary(df, results), df, results)
 
 def validate_source(
     source,                     # folder, CSV file or DataFrame (see `read_table`)
@@ -682,3 +690,34 @@ def validate_source(
 )->ValidationReport:
     "Read `source` into a table and validate it (the table is `report.table`)"
     return validate(read_table(source, **read_kwargs), stratify, progress, n_workers, max_pixels)
+
+# %% ../nbs/10_data.ipynb #a81f9cf4
+def _first_rows(keys:list)->np.ndarray:
+    "For each row, the index of the first row with the same key"
+    first = {}
+    return np.array([first.setdefault(k, i) for i, k in enumerate(keys)], dtype='int64')
+
+def copy_groups(
+    df:pd.DataFrame,  # the table
+    shas:list,        # each row's file digest, in row order (`validate(df).shas`; None: unreadable)
+)->pd.DataFrame:
+    "Copy of the table in which byte-identical files share a `group` (joined with its own groups); the table itself when it has no copies"
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    if len(shas) != len(df): raise ValueError(f"shas has {len(shas)} rows, the table {len(df)}")
+    n, rows = len(df), np.arange(len(df))
+    key = [s if s is not None else ('row', i) for i, s in enumerate(shas)]
+    by_sha = _first_rows(key)
+    if (by_sha == rows).all(): return df
+    own = [None if pd.isna(v) else str(v) for v in df['group']] if 'group' in df else [None] * n
+    by_group = _first_rows([o if o is not None else ('row', i) for i, o in enumerate(own)])
+    # rows are joined to the first row of their digest and of their group; the parts of that graph are the new groups
+    graph = coo_matrix((np.ones(2 * n), (np.r_[rows, rows], np.r_[by_sha, by_group])), shape=(n, n))
+    comp = connected_components(graph, directed=False)[1]
+    size, lead = np.bincount(comp)[comp], _first_rows(comp.tolist())
+    named = pd.Series(own, dtype='object').groupby(comp).transform('first').tolist()  # the first own group of each part
+    names = [named[i] if isinstance(named[i], str) else None if size[i] == 1 else f"copies:{key[lead[i]][:12]}" for i in range(n)]
+    out = df.copy()
+    out['group'] = pd.Series(names, index=df.index, dtype='object')
+    out.attrs = dict(df.attrs)
+    return out

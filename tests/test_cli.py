@@ -216,14 +216,53 @@ def test_balanced_accuracy_prior_tau(tmp_path):
     assert np.abs(own - plain).max() > 0.01
 
 
+def _with_copies(root, copies):
+    "Write byte-identical copies into a class folder: {source path: number of copies}; return every set of copies"
+    sets = []
+    for src, n in copies.items():
+        data = (root/src).read_bytes()
+        sets.append([src] + [f"{Path(src).parent}/copy{i}_{Path(src).name}" for i in range(n)])
+        for p in sets[-1][1:]: (root/p).write_bytes(data)
+    return sets
+
+
 def test_kfold(tmp_path):
+    "Three folds, out-of-fold probabilities for every image; byte-identical copies share a fold"
     root = make_tiny(tmp_path/'tiny', n_per_class=9)
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob('*.png'))
+    sets = _with_copies(root, {names[0]: 3, names[-1]: 2})
     code, out, err = imgclf('kfold', root, *FAST, '--k', '3', '--out', tmp_path/'kf')
     assert code == 0, out + err
+    assert 'note: 5 file(s) are byte-identical copies of others' in out and 'side of the folds' in out, out
     kf = json.loads((tmp_path/'kf'/'kfold.json').read_text())
     assert kf['k'] == 3 and len(kf['fold_scores'] if 'fold_scores' in kf else kf['folds']) == 3
     oof = np.load(tmp_path/'kf'/'oof_probs.npy')
-    assert oof.shape == (27, 3) and np.allclose(oof.sum(1), 1, atol=1e-4)
+    assert oof.shape == (32, 3) and np.allclose(oof.sum(1), 1, atol=1e-4)
+    fold = pd.read_csv(tmp_path/'kf'/'data.csv').set_index('path')['fold']
+    for s in sets: assert fold[s].nunique() == 1, fold[s]
+
+
+def test_copies_stay_on_one_side_of_the_kits_split(tmp_path):
+    "A folder with byte-identical copies: the kit's own split keeps each set on one side (no leak to refuse); a user's split that parts them is refused"
+    from image_classification.data import read_table, split_table, validate
+    root = make_tiny(tmp_path/'tiny', n_per_class=10)
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob('*.png'))
+    sets = _with_copies(root, {names[0]: 4, names[12]: 3})
+    plain = split_table(read_table(root), 'stratified', 0.2, seed=42)  # what the command line did before: copies apart
+    assert validate(plain, progress=False).kinds()['leak'] >= 1
+    code, out, err = imgclf('validate', root, '--quiet')
+    assert code == 0, out + err
+    assert 'note: 7 file(s) are byte-identical copies of others: each set of copies kept on one side of the split' in out, out
+    assert out.splitlines()[1].startswith('37 images, 3 classes: OK'), out
+    code, out, err = imgclf('train', root, *FAST, '--out', tmp_path/'runs')
+    assert code == 0, out + err
+    table = pd.read_csv(tmp_path/'runs'/'data.csv').set_index('path')
+    assert (table['split'] == 'valid').sum() >= 4
+    for s in sets: assert table.loc[s, 'split'].nunique() == 1, table.loc[s]
+    given = plain.assign(path=[str(root/p) for p in plain['path']])[['path', 'label', 'split']]
+    given.to_csv(tmp_path/'given.csv', index=False)
+    code, out, err = imgclf('validate', tmp_path/'given.csv', '--quiet')
+    assert code == 2 and 'leak' in out and 'identical bytes to' in out and 'note:' not in out, out + err
 
 
 def test_train_with_no_options_chooses_a_recipe_within_budget(tmp_path):

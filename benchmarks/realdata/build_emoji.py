@@ -25,6 +25,13 @@ shares: an emoji drawn in one style can be in train and in another style in test
 on one side. The outside check's split is not known; its SVC's 0.80 on pixels suggests test images close to training
 ones (icon themes draw one icon in several sizes and themes copy each other), which this variant is closer to.
 
+`--split size` (the `emoji_sizes` variant) goes further, to the way an icon theme is made into a dataset: each drawing
+is drawn once at each of the sizes 16, 24, 32 and 48 px (`--draw-sizes`), centred and filling 90% of its square, on
+white (the drawing composited) or black (its alpha channel dropped, as `Image.convert('L')` does with transparent
+pixels) at random, then brought to `--size` with Lanczos; every (drawing, size) image is dealt on its own (images
+that come out identical, such as two flags that differ only in colour, as one), so the test split holds near-copies of
+training images (the same drawing at another size).
+
 Images: each (emoji, source) drawing is cropped to its ink, scaled to 70-100% of the canvas, placed at random in the free
 margin on a grey background (light 200-255 in 70% of images, dark 0-60 otherwise), converted to grayscale at 4x the size
 and reduced with Lanczos. Train drawings are rendered 4 times, valid and test drawings twice (different placements).
@@ -112,12 +119,27 @@ def place(src:Image.Image, size:int, rng)->Image.Image:
     canvas.alpha_composite(im, (x, y))
     return canvas.convert('L').resize((size, size), Image.LANCZOS)
 
+def centred(src:Image.Image, s:int, size:int, rng)->Image.Image:
+    "`src` drawn at `s` px (90% of an s x s square, centred) on white or black, brought to `size` px"
+    w, h = src.size
+    k = 0.9 * s / max(w, h)
+    im = src.resize((max(1, round(w * k)), max(1, round(h * k))), Image.LANCZOS)
+    white = rng.random() < 0.5
+    canvas = Image.new('RGBA', (s, s), (255, 255, 255, 255) if white else (0, 0, 0, 0))
+    canvas.alpha_composite(im, ((s - im.width) // 2, (s - im.height) // 2))
+    if not white: canvas = Image.merge('RGB', canvas.split()[:3])  # alpha dropped: transparent pixels are black
+    if not white and src.getchannel('R').getextrema()[1] == 0:  # black outline font on black: draw its ink light
+        canvas = Image.new('L', (s, s), 0); canvas.paste(255, ((s - im.width) // 2, (s - im.height) // 2), im.getchannel('A'))
+    return canvas.convert('L').resize((size, size), Image.LANCZOS)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', type=Path, required=True)
     ap.add_argument('--size', type=int, default=32)
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--split', choices=['family', 'drawing'], default='family', help="deal design families (default) or single drawings")
+    ap.add_argument('--split', choices=['family', 'drawing', 'size'], default='family',
+                    help="deal design families (default), single drawings, or single images of drawings drawn at several sizes")
+    ap.add_argument('--draw-sizes', default='16,24,32,48', help="with --split size: the sizes each drawing is drawn at")
     a = ap.parse_args()
     t0 = time.time()
     for p in (TEST, NOTO, E1, SYMBOLA):
@@ -136,18 +158,24 @@ def main():
     df['family'] = df.emoji.map(family)
     rng = np.random.default_rng(a.seed)
     if a.split == 'drawing': df['family'] = [(*e, s) for e, s in zip(df.emoji, df.source)]  # each drawing its own group
+    if a.split == 'size': df = df.merge(pd.DataFrame(dict(px=[int(v) for v in a.draw_sizes.split(',')])), how='cross')
+    (a.out/'images').mkdir(parents=True, exist_ok=True)
+    if a.split == 'size':  # drawn first: two drawings that come out pixel-identical (a flag and its territory's) are one group
+        ims = [centred(draw_symbola(int(r.file[2:], 16), font) if r.source == 'symbola' else ink(Image.open(r.file)), r.px, a.size, rng)
+               for r in df.itertuples()]
+        df['family'] = [hashlib.sha256(im.tobytes()).hexdigest() for im in ims]
     split = deal_groups(df.groupby('family').label.first(), GROUPS.values(), rng, key=None if a.split == 'family' else str)  # (a drawing's key ends in its source's name)
     df['split'] = df.family.map(split)
-    (a.out/'images').mkdir(parents=True, exist_ok=True)
     out = []
-    for r in df.itertuples():
-        src = draw_symbola(int(r.file[2:], 16), font) if r.source == 'symbola' else ink(Image.open(r.file))
+    for i, r in enumerate(df.itertuples()):
         hexs = '_'.join(f'{c:04x}' for c in r.emoji)
-        for k in range(RENDERS[r.split]):
-            p = f"images/{r.source}_{hexs}_{k}.png"
-            place(src, a.size, rng).save(a.out/p)
+        if a.split == 'size': src = None
+        else: src = draw_symbola(int(r.file[2:], 16), font) if r.source == 'symbola' else ink(Image.open(r.file))
+        for k in range(1 if a.split == 'size' else RENDERS[r.split]):
+            p = f"images/{r.source}_{hexs}_{r.px}px.png" if a.split == 'size' else f"images/{r.source}_{hexs}_{k}.png"
+            (ims[i] if a.split == 'size' else place(src, a.size, rng)).save(a.out/p)
             out.append(dict(path=p, label=r.label, split=r.split, emoji=''.join(map(chr, r.emoji)), name=r.name,
-                            source=r.source, group=r.group, subgroup=r.subgroup, family='_'.join(f'{c:x}' if isinstance(c, int) else c for c in r.family)))
+                            source=r.source, group=r.group, subgroup=r.subgroup, family=r.family if isinstance(r.family, str) else '_'.join(f'{c:x}' if isinstance(c, int) else c for c in r.family)))
     out = pd.DataFrame(out)
     out.to_csv(a.out/'meta.csv', index=False)
     out[out.split != 'test'][['path', 'label', 'split']].to_csv(a.out/'train.csv', index=False)
