@@ -57,6 +57,7 @@ def member_seconds(
 
 def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_kwargs:dict, timed:bool=True, margin:float=0.9)->tuple[TrainConfig|None, str]:
     "The member's recipe with the `left` seconds as its deadline, or None and why it is skipped (it must fit `margin` x `left`)"
+    if m.get('copy') and base is not None: return _copy_config(m, left, base, margin)
     cfg = TrainConfig(**{**cfg_kwargs, **{k: v for k, v in m.items() if k != 'name'}})
     if base is None: return dataclasses.replace(cfg, budget=left), ''  # the first member always trains, cut to the budget if it must be
     # later members train in full or not at all (a member cut to a few epochs only dilutes the ensemble)
@@ -65,6 +66,13 @@ def _member_config(m:dict, table:pd.DataFrame, left:float, base:tuple|None, cfg_
     if est > margin * left: return None, f"about {est:.0f} s {how}, {left:.0f} s left"
     cfg.budget, cfg.auto['budget_fitted'] = left, True  # the deadline still guards the run
     return cfg, ''
+
+def _copy_config(m:dict, left:float, base:tuple, margin:float)->tuple[TrainConfig|None, str]:
+    "The first member's recipe as it trained (its epochs as cut to the budget, if they were) at seed `m['seed']`, or None and why"
+    if base[0] > margin * left: return None, f"about {base[0]:.0f} s (the first member's), {left:.0f} s left"
+    auto = dict(base[1].auto or {})
+    auto.update(budget_fitted=True, reasons=[*auto.get('reasons', []), f"a copy of the first member's recipe at seed {m['seed']}"])
+    return dataclasses.replace(base[1], seed=m['seed'], budget=left, auto=auto, callbacks=list(base[1].callbacks)), ''
 
 def _member_row(name:str, run)->dict:
     met = run.meta['metrics']
@@ -96,7 +104,7 @@ def _member_jobs(members:list, table:pd.DataFrame, deadline:float, done:dict, sk
             yield cfg, table, out, m['name'], quiet or parallel
         if i == len(members) and len(members) - n < len(skipped) and done.get('base'):
             s = next(seeds)  # in place of a member skipped for time: the first member's recipe at another seed, while one fits
-            members.append(dict(name=f'base-seed{s}', seed=s))
+            members.append(dict(name=f'base-seed{s}', seed=s, copy=True))
 
 def auto(
     table:pd.DataFrame,          # labelled table with a `split`

@@ -165,11 +165,14 @@ def _validate_args(p):
     p.add_argument('--test', action='store_true', help="the source is an unlabelled test set (image paths only)")
     p.add_argument('--workers', type=int, default=None, help="parallel decoders (default: twice the cores, at most 16)")
     p.add_argument('--metric', default='accuracy', choices=['accuracy', 'balanced_accuracy', 'macro_f1'], help="the score you will be judged on: says what train would do about class imbalance")
+    p.add_argument('--write-clean', default=None, metavar='CSV', help="also write the rows no problem names to CSV, and every row left out, "
+                   "with its problem, to CSV_left_out.csv (exit 0 when CSV can be trained on): for when fixing the files is not worth it")
 
 def cmd_validate(args)->int:
     "Check a dataset before training"
     from image_classification.data import read_table, set_max_pixels, validate
     set_max_pixels(args.max_pixels)
+    if args.test and args.write_clean: raise UserError("--write-clean is for labelled data: every row of a test set needs its prediction")
     if args.test:
         table = read_table(args.source, root=args.root, path_col=args.path_col, test=True)
         report, err = validate(table, stratify=args.split == 'stratified', progress=_bars(args), n_workers=args.workers), None
@@ -180,7 +183,41 @@ def cmd_validate(args)->int:
         from image_classification.recipe import imbalance_remedy
         cw, why = imbalance_remedy(b[0], args.metric)
         print(f"with no --class-weights, train chooses: {why or 'no reweighting (the classes are balanced enough)'}")
+    if args.write_clean: return _write_clean(args, report)
+    if not args.test: _clean_hint(args, report)
     return 0 if report.ok else 2
+
+def _clean_hint(args, report):
+    "Say how to train on the rows without problems, when some problem names a row"
+    if any(p['index'] is not None for p in report.problems):
+        print(f"\nfix the files, or train on the rows without problems: imgclf validate {args.source} --write-clean clean.csv "
+              "writes them (and lists every row it leaves out)")
+
+def _write_clean(args, report)->int:
+    "Write the source's rows that no problem names to `args.write_clean`, and the others with their problems beside it; the exit status"
+    from image_classification.data import abs_paths, read_table, without_problems
+    kept, left, _ = without_problems(report, stratify=args.split == 'stratified')
+    src = read_table(args.source, root=args.root, path_col=args.path_col, label_col=args.label_col)  # the user's columns: no split or groups the kit made
+    if not src.index.equals(report.table.index): raise RuntimeError("the source's rows are not those that were checked")
+    out = Path(args.write_clean)
+    clean, attrs = src.loc[kept.index].drop(columns=['csv_line'], errors='ignore'), dict(src.attrs)
+    clean.attrs = attrs
+    clean['path'] = [_path_from(p, out.parent) for p in abs_paths(clean)]  # read from where the CSV is
+    atomic_write(out, clean.to_csv(index=False).encode('utf-8', 'surrogateescape'))  # (file names that are not UTF-8 are left out)
+    root, left['problem'] = Path(attrs.get('root') or '.'), left['problem'].map(in_flags)
+    left['path'] = [_path_from(root/p, out.parent) if isinstance(p, str) and p.strip() else p for p in left['path']]
+    lo = atomic_write(out.with_name(f'{out.stem}_left_out.csv'), left.to_csv(index=False).encode('utf-8', 'surrogateescape'))
+    print(f"\nwrote {len(clean)} of {len(src)} rows to {out}"
+          + (f"; left out {len(left)}, each with its problem, in {lo} ({', '.join(f'{k} {n}' for k, n in left.kinds.str.split().explode().value_counts().items())})"
+             if len(left) else ': nothing left out'))
+    labels = set(clean['label'].astype('str'))
+    if (gone := [c for c in dict.fromkeys(report.table['label'].dropna().astype('str')) if c not in labels]):
+        print(f"classes with no row left: {', '.join(map(repr, gone))}")
+    if len(labels) < 2:
+        print(f"{out} has {len(labels)} class(es): nothing to train a classifier on")
+        return 2
+    print(f"train on it: imgclf train {out}")
+    return 0
 
 def _note_interrupted(exp):
     "Say on stderr which runs of experiment folder `exp` were interrupted (killed, or stopped by an error) and how to finish them"
@@ -193,6 +230,7 @@ def _validated(args, split=True):
     table, report, err = _checked(args, split=split)
     if not report.ok:
         print(in_flags(report.format()))
+        _clean_hint(args, report)
         raise SystemExit(2)
     if err is not None: raise err
     return table

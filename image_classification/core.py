@@ -15,8 +15,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['METRICS', 'UserError', 'WriteError', 'BadFileError', 'write_error', 'atomic_path', 'check_writable', 'atomic_write',
-           'write_json', 'read_json', 'sha256_file', 'cpu_count', 'other_load', 'choose_threads', 'default_num_workers',
-           'parse_duration', 'accuracy', 'balanced_accuracy', 'macro_f1', 'scores', 'InlineFigure']
+           'write_json', 'read_json', 'sha256_file', 'cpu_count', 'load_mark', 'other_load_since', 'other_load',
+           'free_threads', 'choose_threads', 'default_num_workers', 'parse_duration', 'accuracy', 'balanced_accuracy',
+           'macro_f1', 'scores', 'InlineFigure']
 
 # %% ../nbs/00_core.ipynb #aee3fe74
 class UserError(Exception):
@@ -121,31 +122,60 @@ def cpu_count()->int:
     "Cores this process may run on"
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
-def _busy_jiffies()->tuple[int, int]|None:
-    "(busy jiffies of the whole machine, of this process) from /proc; None where there is no /proc"
+def _children_jiffies(pid:int)->int:
+    "utime + stime of the live children of process `pid` (DataLoader workers), from /proc"
+    total, me = 0, str(pid)
+    for d in os.listdir('/proc'):
+        if not d.isdigit(): continue
+        try: f = Path(f'/proc/{d}/stat').read_text().rsplit(')', 1)[1].split()
+        except (OSError, IndexError): continue  # gone meanwhile
+        if f[1] == me: total += int(f[11]) + int(f[12])
+    return total
+
+def _busy_jiffies(children:bool=False)->tuple[int, int]|None:
+    "(busy jiffies of the whole machine, of this process (and its children)) from /proc; None where there is no /proc"
     try:
         cpu = [int(x) for x in Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:]]
         me = Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()
+        # utime + stime; with children, those of reaped children (cutime + cstime) and of live ones too
+        own = sum(int(v) for v in me[11:15]) + _children_jiffies(os.getpid()) if children else int(me[11]) + int(me[12])
     except (OSError, ValueError, IndexError): return None
-    return sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0), int(me[11]) + int(me[12])  # all but idle and iowait; utime + stime
+    return sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0), own  # all but idle and iowait
+
+def load_mark(
+    children:bool=False,  # count this process's children (DataLoader workers) as its own
+)->tuple|None:
+    "The machine's and this process's busy time now, for `other_load_since`; None where there is no /proc"
+    j = _busy_jiffies(children)
+    return None if j is None else (*j, time.monotonic(), children)
+
+def other_load_since(mark:tuple|None)->float|None:
+    "Cores kept busy by other processes since `load_mark()` gave `mark` (None without /proc)"
+    b = _busy_jiffies(mark[3]) if mark is not None else None
+    if b is None: return None
+    dt = time.monotonic() - mark[2]
+    return max(0., ((b[0] - mark[0]) - (b[1] - mark[1])) / os.sysconf('SC_CLK_TCK') / dt) if dt > 0 else None
 
 def other_load(window:float=0.25)->float:
     "Cores kept busy by other processes over the next `window` seconds (the 1-minute load average where /proc is missing)"
-    a = _busy_jiffies()
-    if a is None: return os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
-    t0 = time.monotonic(); time.sleep(window)
-    b, dt = _busy_jiffies(), time.monotonic() - t0
-    hz = os.sysconf('SC_CLK_TCK')
-    return max(0., ((b[0] - a[0]) - (b[1] - a[1])) / hz / dt)
+    mark = load_mark()
+    if mark is None: return os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
+    time.sleep(window)
+    return other_load_since(mark)
+
+def free_threads(
+    other:float,  # cores other processes keep busy
+    share:int=1,  # processes that split this machine
+)->int:
+    "Threads for the cores `other` leaves free, split among `share` processes (at least one)"
+    return max(1, max(1, round(cpu_count() - other)) // max(1, share))
 
 def choose_threads(
     requested:int|None=None,  # threads asked for: used as given
     share:int=1,              # processes that split this machine (folds or members trained in parallel)
 )->int:
     "Torch threads for this process: `requested`, else the cores other processes leave free, split among `share`"
-    if requested: return int(requested)
-    free = max(1, round(cpu_count() - other_load()))
-    return max(1, free // max(1, share))
+    return int(requested) if requested else free_threads(other_load(), share)
 
 def default_num_workers(threads:int|None=None)->int:
     "DataLoader workers: one per core this process may use (`threads`, default all), less one for the main process, at most 8"

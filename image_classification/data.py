@@ -26,7 +26,8 @@ from .progress import track
 __all__ = ['IMAGE_EXTS', 'PATH_COLS', 'LABEL_COLS', 'SPLIT_VALUES', 'natural_key', 'is_image_file', 'image_files', 'classes_of',
            'abs_paths', 'read_table', 'split_table', 'fold_ids', 'add_folds', 'fold_split', 'save_table', 'load_table',
            'same_rows', 'ImageError', 'to_channels', 'load_image', 'PILImageRGB', 'PILImageGray', 'image_cls',
-           'shown_path', 'set_max_pixels', 'ValidationReport', 'validate', 'validate_source', 'copy_groups']
+           'shown_path', 'set_max_pixels', 'ValidationReport', 'validate', 'validate_source', 'copy_groups',
+           'without_problems']
 
 # %% ../nbs/10_data.ipynb #602a0b15
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -721,3 +722,26 @@ def copy_groups(
     out['group'] = pd.Series(names, index=df.index, dtype='object')
     out.attrs = dict(df.attrs)
     return out
+
+# %% ../nbs/10_data.ipynb #1a749384
+def without_problems(
+    report:ValidationReport,  # `validate`'s report of a table
+    stratify:bool=True,       # as given to `validate`: a one-image class is then a problem
+)->tuple:
+    "(the table without the rows its problems name, those rows with their problems, the kept table's report); kept rows keep their index"
+    table, decoded, report0, gone = report.table, list(report.decoded), report, {}
+    pos = np.arange(len(table))
+    while (named := sorted({p['index'] for p in report.problems if p['index'] is not None})):
+        for p in report.problems:
+            if p['index'] is not None: gone.setdefault(int(pos[p['index']]), []).append(p)
+        keep = np.setdiff1d(np.arange(len(table)), named)
+        attrs, table = table.attrs, table.iloc[keep].copy()
+        table.attrs = dict(attrs)
+        decoded, pos = [decoded[i] for i in keep], pos[keep]
+        report = validate(table, stratify=stratify, progress=False, decoded=decoded)
+    src = report0.table
+    left = pd.DataFrame([dict(path=src['path'].iloc[i], label=src['label'].iloc[i] if 'label' in src else None,
+                              row=ps[0]['row'], kinds=' '.join(dict.fromkeys(p['kind'] for p in ps)),
+                              problem='; '.join(p['detail'] for p in ps)) for i, ps in sorted(gone.items())],
+                        columns=['path', 'label', 'row', 'kinds', 'problem'])
+    return table, left, report

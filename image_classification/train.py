@@ -31,14 +31,15 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 import torch.nn.functional as F
 
-from .core import UserError, WriteError, atomic_path, atomic_write, read_json, scores, write_json
+from .core import (UserError, WriteError, atomic_path, atomic_write, cpu_count, free_threads, load_mark,
+                                       other_load_since, read_json, scores, write_json)
 from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
 from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, shift_logits, split_params
 from .config import TrainConfig, uses_lr_find
-from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, mean_over_ranks, on_main,
-                                          parallel_note, unwrap_model, world_size)
+from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
+                                          on_main, parallel_note, unwrap_model, world_size)
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -51,8 +52,8 @@ __all__ = ['HISTORY_COLUMNS', 'SAMPLING_POWER', 'COLLAPSE_LR_SCALE', 'COLLAPSE_M
            'class_weights', 'FocalLoss', 'FocalLossFlat', 'log_prior', 'LogitAdjusted', 'BnEval', 'logger_callbacks',
            'make_learner', 'flatten_state', 'unflatten_state', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint',
            'rng_state', 'set_rng_state', 'keep_rng', 'RunTracker', 'MemoryLRFinder', 'lr_find_valley', 'plot_lr_find',
-           'find_lr', 'experiment_table', 'BudgetStop', 'train', 'run_summary', 'notify', 'RunState', 'fit_scheduled',
-           'GradualUnfreeze', 'gradual_callbacks', 'grid_search']
+           'find_lr', 'experiment_table', 'BudgetStop', 'ThreadTuner', 'train', 'run_summary', 'notify', 'RunState',
+           'fit_scheduled', 'GradualUnfreeze', 'gradual_callbacks', 'grid_search']
 
 # %% ../nbs/40_train.ipynb #2466ea3a
 def plan_phases(cfg:TrainConfig)->list[dict]:
@@ -477,6 +478,18 @@ class BudgetStop(Callback):
     def after_epoch(self):
         if self.stopped: raise CancelFitException()
 
+# %% ../nbs/40_train.ipynb #a00ada3d
+class ThreadTuner(Callback):
+    "After each epoch, torch's threads chosen again from the cores other processes used during it (`core.free_threads`)"
+    order, min_s = 55, 2.  # before RunTracker (60) checkpoints the epoch: the count goes into its progress
+    def __init__(self, state): self.state = state
+    def before_epoch(self): self.mark = load_mark(children=True)
+    def after_epoch(self):
+        other = other_load_since(self.mark)
+        if other is None or time.monotonic() - self.mark[2] < self.min_s: return
+        n = free_threads(other)
+        if n != self.state.threads: self.state.set_threads(n, other)
+
 # %% ../nbs/40_train.ipynb #7efa0bbf
 def _start(cfg, table, out:Path, name, resume, full, quiet)->tuple:
     "(recipe, table, run folder, progress) of a new or a resumed run; the table is saved as the experiment's"
@@ -607,7 +620,8 @@ class RunState:
         self.classes, info = classes_of(table), arch_info(cfg.arch)
         self.channels = cfg.channels or info.n_in
         self.stats, self.phases = info.stats(self.channels), plan_phases(cfg)
-        self.threads = progress['threads'] = apply_threads(cfg, progress.get('threads'))  # chosen from the load once per run
+        self.threads = progress['threads'] = apply_threads(cfg, progress.get('threads'))  # chosen from the load (then by `ThreadTuner`)
+        progress.setdefault('threads_first', self.threads)
         set_seed(cfg.seed)
         self.model = create_arch(cfg.arch, len(self.classes), pretrained=cfg.pretrained and not resumed, n_in=self.channels,
                                  weights=cfg.weights, **build_kwargs(cfg, _build_size(cfg, progress)))
@@ -732,7 +746,8 @@ def fit_phase(self:RunState, ph:dict):
     lr, c = self.lr(ph), self.cfg
     swa = [SWA(c.swa, swa_lr=c.swa_lr)] if c.swa is not None and ph['phase'] == self.phases[-1]['phase'] else []
     stop = [BudgetStop(self.deadline)] if self.deadline else []
-    fit_scheduled(learn, ph, _lr_arg(lr, ph, self.lr_mult), start, cbs=[RunTracker(self, ph, start), *swa, *stop, *gradual_callbacks(ph)])
+    tune = [ThreadTuner(self)] if c.threads is None and local_world_size() == 1 else []
+    fit_scheduled(learn, ph, _lr_arg(lr, ph, self.lr_mult), start, cbs=[RunTracker(self, ph, start), *swa, *stop, *tune, *gradual_callbacks(ph)])
     if self.progress.get('restart') == ph['phase']:
         if not (stop and stop[0].stopped): return self._restart(ph)
         self.progress.pop('restart')  # the time is up: no restart (the best epoch is the result)
@@ -749,6 +764,16 @@ def _load_best(self:RunState):
     barrier()  # data parallel: rank 0 has written them
     self._size_model(self.progress['best']['size'])
     self.model.load_state_dict(load_state_dict_file(self.folder/'checkpoint'/self.progress['best']['file']))
+
+@patch
+def set_threads(self:RunState, n:int, other:float):
+    "Train on `n` torch threads from the next epoch on (`ThreadTuner`: other processes kept `other` cores busy); recorded in the progress"
+    p, was = self.progress, self.threads
+    p.setdefault('thread_changes', []).append(dict(after_epoch=len(p['history']) + 1, threads=n, other_load=round(other, 2)))
+    self.threads = p['threads'] = n
+    torch.set_num_threads(n)
+    if not self.quiet and is_main():
+        print(f"threads {was} -> {n}: other processes kept {other:.1f} of {cpu_count()} cores busy during the last epoch", flush=True)
 
 @patch
 def _restart(self:RunState, ph:dict):
@@ -889,7 +914,7 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 metrics=metrics, lrs=list(p['lrs'].values()), lr_find=p['lr_find'], full_train=self.full,
                 best_epoch=None if self.full or not best or c.swa is not None else best['epoch'], recipe=c.auto,
                 budget_stopped=bool(p.get('budget_stopped')), warnings=p.get('warnings', []), validation=None if self.full else 'the valid rows of ../data.csv',
-                seconds=round(self.before + time.time() - self.t0, 2), threads=self.threads, pretrained=c.pretrained, config=c.to_dict(),
+                seconds=round(self.before + time.time() - self.t0, 2), threads=p.get('threads_first', self.threads), thread_changes=p.get('thread_changes', []), pretrained=c.pretrained, config=c.to_dict(),
                 class_prior=log_prior(self.table).exp().tolist(), prior_tau=float(c.prior_tau or 0.), status='finished')
 
 @patch

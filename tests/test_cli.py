@@ -57,6 +57,27 @@ def test_validate_lists_every_bad_file(bad_folder):
     assert 'Traceback' not in out + err
 
 
+def test_write_clean_leaves_out_every_bad_row_and_lists_it(bad_folder, tmp_path):
+    "The folder of every bad input: --write-clean writes what can be trained on, and lists each row it leaves out with its problem"
+    code, out, err = imgclf('train', bad_folder, '--quiet', '--out', tmp_path/'never')
+    assert code == 2 and '--write-clean clean.csv' in out and not (tmp_path/'never').exists(), out + err
+    clean = tmp_path/'clean'/'clean.csv'
+    code, out, err = imgclf('validate', bad_folder, '--quiet', '--write-clean', clean)
+    assert code == 0, out + err
+    kept, left = pd.read_csv(clean), pd.read_csv(tmp_path/'clean'/'clean_left_out.csv')
+    names = {Path(p).name: k for p, k in zip(left.path, left.kinds)}
+    assert names == {'copy.png': 'leak', 'truncated.png': 'corrupt', 'notes.jpg': 'not_image', 'empty.png': 'empty_file',
+                     'e.png': 'single_image_class valid_only_class'}, left
+    assert "use --split random" in left.problem.iloc[-1], left.problem.iloc[-1]  # in flags, as the report says it
+    assert len(kept) + len(left) == 24 and set(kept.columns) == {'path', 'label', 'split'}, kept
+    assert (kept.split == 'train').sum() == 10 and set(kept.label) == {'cat', 'dog', 'fish'}, kept  # the user's split kept
+    assert "classes with no row left: 'eel'" in out and 'wrote 19 of 24 rows' in out, out
+    assert all((clean.parent/p).resolve().is_file() for p in kept.path)
+    code, out, err = imgclf('validate', clean, '--quiet')
+    assert code == 0 and out.startswith('19 images, 3 classes: OK'), out + err
+    assert imgclf('validate', bad_folder, '--test', '--write-clean', clean)[0] == 2
+
+
 def test_validate_csv_rows(tmp_path):
     "A missing file and a NaN or empty label in a CSV are named with their CSV line"
     for i in range(3):
