@@ -27,16 +27,16 @@ from .progress import use_progress
 from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
-from .models import shift_logits, stats_for
+from .models import reweight_by_prior, shift_logits, stats_for
 from .runs import Run, append_results, jsonable, load_probs, load_run, meta_log_prior, read_meta, save_array
 from .kfold import is_kfold, kfold_runs
 from .ensemble import align_classes, common_classes, ensemble_vote, folder_member, resolve_source
 
 # %% auto #0
 __all__ = ['TTA_AUGS', 'ENGINES', 'ONNX_TOLERANCE', 'read_test_table', 'inference_dls', 'inference_dl', 'tta_aug_for',
-           'predict_probs', 'prior_shifted', 'reweight_by_prior', 'retarget_prior', 'evaluate_run', 'member_probs',
-           'source_probs', 'image_file', 'predict_image', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session',
-           'onnx_meta', 'check_onnx', 'onnx_probs', 'onnx_file_probs']
+           'predict_probs', 'prior_shifted', 'retarget_prior', 'evaluate_run', 'member_probs', 'source_probs',
+           'image_file', 'predict_image', 'ProbsGraph', 'EnsembleGraph', 'onnx_graph', 'onnx_session', 'onnx_meta',
+           'check_onnx', 'onnx_probs', 'onnx_file_probs']
 
 # %% ../nbs/55_inference.ipynb #51c24f89
 def read_test_table(
@@ -153,16 +153,6 @@ def _run_log_prior(run:Run)->np.ndarray:
     lp = meta_log_prior(run.meta)
     if lp is None: raise UserError(f"run {run.folder} recorded no class prior (saved before prior_tau existed): retrain it to change prior_tau")
     return lp
-
-def reweight_by_prior(
-    probs:np.ndarray,     # [n, n_classes] probabilities
-    log_prior,            # log class shares, in column order
-    tau:float,            # how much more of the log prior the logits lose
-)->np.ndarray:
-    "`probs` of logits that lose `tau` x `log_prior` more: probs / prior^tau, renormalised (float32)"
-    z = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-30, None)) - tau * np.asarray(log_prior, dtype=np.float64)
-    p = np.exp(z - z.max(1, keepdims=True))
-    return (p / p.sum(1, keepdims=True)).astype(np.float32)
 
 def retarget_prior(
     probs:np.ndarray,          # probabilities of `run`, as its model gives them (with its own `prior_tau`)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-import timm, timm.models, torch, torchvision
+import numpy as np, timm, timm.models, torch, torchvision
 from torch import nn
 from fastai.layers import ConvLayer, NormType
 from fastai.torch_core import apply_init
@@ -30,7 +30,7 @@ __all__ = ['IMAGENET_STATS', 'PICKLE_SUFFIXES', 'TORCH_SUFFIXES', 'BODY_GROUPS',
            'stats_for', 'ArchInfo', 'register_arch', 'list_archs', 'arch_info', 'refuse_pickle', 'load_state_dict_file',
            'load_weights', 'map_by_order', 'find_weights', 'drop_path_kwargs', 'create_arch', 'simple_cnn',
            'lite0_names', 'body_groups', 'param_groups', 'sized_kwargs', 'check_size', 'set_size', 'PriorShift',
-           'prior_shift', 'shift_logits', 'fold_prior_shift']
+           'reweight_by_prior', 'prior_shift', 'shift_logits', 'fold_prior_shift']
 
 # %% ../nbs/30_models.ipynb #0dcc6ed9
 class ArchModel(nn.Sequential):
@@ -612,6 +612,16 @@ class PriorShift:
         if module.training: return out
         return out - self.tau * self.log_prior.to(out.device, out.dtype)
     def __repr__(self): return f"PriorShift(tau={self.tau:g}, classes={len(self.log_prior)})"
+
+def reweight_by_prior(
+    probs:np.ndarray,     # [n, n_classes] probabilities
+    log_prior,            # log class shares, in column order
+    tau:float,            # how much more of the log prior the logits lose
+)->np.ndarray:
+    "`probs` of logits that lose `tau` x `log_prior` more: probs / prior^tau, renormalised (float32)"
+    z = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-30, None)) - tau * np.asarray(log_prior, dtype=np.float64)
+    p = np.exp(z - z.max(1, keepdims=True))
+    return (p / p.sum(1, keepdims=True)).astype(np.float32)
 
 def prior_shift(model:nn.Module)->PriorShift|None:
     "The `PriorShift` hook `shift_logits` installed on `model`, if any"

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 
-import json
+import copy, json
 from .core import UserError, accuracy, atomic_write, check_writable, write_json
 from .data import load_table, shown_path, validate
 from .models import arch_info, fold_prior_shift
+from .neighbours import add_neighbours, neighbours_hook
 from .runs import Run, load_run, save_csv
 from .ensemble import rank_classes, resolve_source
 from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
@@ -181,6 +182,11 @@ def model_card(run:Run, config:dict)->str:
     shift = (f"\n\nThe classifier's bias includes the run's prior shift (prior_tau {tau:g}: the logits lose {tau:g} x the log of each "
              "class's share of the training images), so the decisions are balanced across classes as in the kit." if tau else '')
     metrics = '\n'.join(f'| {k} | {v:.4f} |' for k, v in (m.get('metrics') or {}).items()) or '| (trained on train+valid: no validation score) | |'
+    nb = m.get('neighbours') or {}
+    if nb.get('weight'):
+        alone = f", whose validation {nb['metric']} is {nb['before']:.4f} ({nb['after']:.4f} with the vote)" if 'before' in nb else ''
+        shift += (f"\n\nIn the kit each answer is blended with a vote of the run's nearest training images in pixels (weight {nb['weight']:g}, "
+                  f"`neighbours.safetensors`): this folder holds the network alone{alone}. `imgclf predict` and the ONNX export include the vote.")
     load = ("```python\nimport timm\nmodel = timm.create_model('local-dir:.', pretrained=True).eval()\n"
             "transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))\n```" if timm_arch else
             "```python\nimport json, safetensors.torch\nfrom image_classification.models import create_arch\n"
@@ -199,12 +205,13 @@ def model_card(run:Run, config:dict)->str:
 
 # %% ../nbs/80_predict.ipynb #1745b5d7
 def _folded(run:Run)->nn.Module:
-    "The run's model with its prior shift (if any) folded into the classifier's bias, checked to give the same outputs"
-    model = fold_prior_shift(run.model.eval())
-    if model is not run.model:
+    "The run's network (without its neighbour blend: weights only) with its prior shift folded into the classifier's bias, checked to give the same outputs"
+    net = run.model.eval() if neighbours_hook(run.model) is None else add_neighbours(copy.deepcopy(run.model), None, None, 0.).eval()
+    model = fold_prior_shift(net)
+    if model is not net:
         n, c = run.meta.get('size') or run.meta['sizes'][-1], run.meta.get('channels', 3)
         x = torch.rand(2, c, n, n, generator=torch.Generator().manual_seed(0))
-        with torch.no_grad(): diff = float((model.eval()(x) - run.model(x)).abs().max())
+        with torch.no_grad(): diff = float((model.eval()(x) - net(x)).abs().max())
         if diff > 1e-4: raise UserError(f"folding prior_tau into {run.meta['arch']}'s last linear layer changed its outputs by {diff:.2g}: export it to ONNX instead")
     return model
 

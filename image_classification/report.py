@@ -26,9 +26,9 @@ from .runs import read_results
 # %% auto #0
 __all__ = ['REPORT_CSS', 'RESULT_COLUMNS', 'Block', 'table_cells', 'render_markdown', 'data_uri', 'render_html', 'external_refs',
            'table_folder', 'dataset_summary', 'dataset_blocks', 'results_table', 'kfold_table', 'kfolds_table',
-           'ensemble_blocks', 'calibration_check', 'calibration_blocks', 'training_warnings', 'glance_extras',
-           'read_test_scores', 'record_test_score', 'test_score_blocks', 'interpretation_blocks', 'ood_blocks',
-           'write_report', 'find_chromium', 'browser_image_widths', 'html_screenshot']
+           'ensemble_blocks', 'calibration_check', 'calibration_blocks', 'training_warnings', 'neighbour_notes',
+           'glance_extras', 'read_test_scores', 'record_test_score', 'test_score_blocks', 'interpretation_blocks',
+           'ood_blocks', 'write_report', 'find_chromium', 'browser_image_widths', 'html_screenshot']
 
 # %% ../nbs/85_report.ipynb #d8e6a29c
 @dataclass
@@ -260,6 +260,19 @@ def training_warnings(exp_dir:str|Path)->list[str]:
     files = [Path(exp_dir)/str(r)/'model.json' for r in (runs['run_id'] if 'run_id' in runs else [])]
     return [f"`{f.parent.name}`: {w}" for f in files if f.is_file() for w in read_json(f).get('warnings', [])]
 
+def neighbour_notes(exp_dir:str|Path)->list[str]:
+    "Each run of the experiment whose answers blend in a vote of its nearest training images (`neighbours` in its model.json), as '`run`: what it changed'"
+    runs = read_results(exp_dir)
+    files = [Path(exp_dir)/str(r)/'model.json' for r in (runs['run_id'] if 'run_id' in runs else [])]
+    out = []
+    for f in files:
+        nb = (read_json(f).get('neighbours') or {}) if f.is_file() else {}
+        if not nb.get('weight') or 'before' not in nb: continue
+        honest = f", {nb['cross_fitted']:.4f} with each half of them weighed on the other" if 'cross_fitted' in nb else ''
+        out.append(f"`{f.parent.name}`: {nb['weight']:.0%} of each answer from its {nb['k']} nearest training images in pixels; validation "
+                   f"{nb['metric']} {nb['before']:.4f} without, {nb['after']:.4f} with{honest}")
+    return out
+
 def glance_extras(exp_dir:Path, calib:dict|None)->list:
     "Lines for 'At a glance': each held-back test score, and the calibration warning"
     items = [f"held-back test set ({t['what']}): accuracy **{t['accuracy']:.4f}** on {t['n']} images, predicted by {t['source']}"
@@ -441,6 +454,10 @@ def _results_blocks(exp_dir:Path, single_kfold:bool)->list:
     if len(kft): blocks += [Block('p', 'K-fold folders: CV accuracy (mean ± std over the folds) and out-of-fold accuracy.'), Block('table', kft)]
     if warned := training_warnings(exp_dir):
         blocks += [Block('p', "Warnings while training (each run's `model.json`; the run's result is its best epoch):"), Block('ul', warned)]
+    if blended := neighbour_notes(exp_dir):
+        blocks += [Block('p', "Near-copies: these runs blend each answer with a vote of the training images nearest to it in pixels, "
+                              "where validation showed a gain beyond chance (`neighbours` in each `model.json`; the scores above include it):"),
+                   Block('ul', blended)]
     return blocks
 
 def write_report(

@@ -26,6 +26,7 @@ from . import __version__
 from .core import BadFileError, UserError, atomic_path, atomic_write, write_json, read_json, sha256_file
 from .models import PICKLE_SUFFIXES, TORCH_SUFFIXES, create_arch, load_state_dict_file, refuse_pickle, shift_logits, sized_kwargs
 from .config import migrate
+from .neighbours import install_neighbours
 
 # %% auto #0
 __all__ = ['STATUSES', 'META_KEYS', 'RESULT_COLS', 'TRUSTED_ONLY_NOTE', 'safe_name', 'new_run_dir', 'library_versions',
@@ -75,6 +76,7 @@ META_KEYS = {
     'sha256': 'sha256 of the weights file',
     'class_prior': "each class's share of the training images, in class order (null: not recorded)",
     'prior_tau': 'post-hoc logit adjustment: evaluation logits lose prior_tau x log(class_prior) (0: none; see `models.shift_logits`)',
+    'neighbours': "the neighbour blend (see `neighbours`): {'weight', 'file', 'sha256', 'rows', ...}; null or weight 0: none",
 }
 
 # %% ../nbs/41_runs.ipynb #6fd99701
@@ -112,7 +114,7 @@ def make_meta(
     classes = [str(c) for c in meta['classes']]
     defaults = dict(format='image_classification.run/1', arch_kwargs={}, channels=3, sizes=[],
                     normalization=None, metrics={}, status='finished', created=(old or {}).get('created') or _utcnow(),
-                    class_prior=None, prior_tau=0.)
+                    class_prior=None, prior_tau=0., neighbours=None)
     out = {**defaults, **jsonable(meta), 'classes': classes, 'n_classes': len(classes), 'updated': _utcnow(),
            'versions': library_versions(), 'n_params': sum(p.numel() for p in model.parameters()),
            'weights': 'model.safetensors', 'sha256': sha256}
@@ -253,6 +255,7 @@ def load_run(
         if type(e).__name__ != 'SafetensorError': raise
         raise BadFileError(f"{path} is not a readable safetensors file ({' '.join(str(e).split())[:120]}): it is damaged, or another "
                            "format under that name (a pickle is never loaded); save the run again") from None
+    install_neighbours(model, folder, meta)  # the run's neighbour blend, from its checked bank file
     history = pd.read_csv(folder/'history.csv') if (folder/'history.csv').is_file() else None
     return Run(folder, model.eval(), meta, history, load_probs(folder))
 

@@ -40,6 +40,7 @@ from .models import arch_info, create_arch, load_state_dict_file, param_groups, 
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
                                           on_main, parallel_note, unwrap_model, world_size)
+from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, choose_weight, cross_fitted, save_bank, thumb_side, thumbs, vote_of
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -918,6 +919,57 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 class_prior=log_prior(self.table).exp().tolist(), prior_tau=float(c.prior_tau or 0.), status='finished')
 
 @patch
+def _thumbnails(self:RunState, size:int)->torch.Tensor:
+    "`neighbours.thumbs` of every table row, in table order, through the run's validation transforms at `size` (what prediction sees)"
+    c = self.cfg
+    t = pd.concat([self.table.iloc[:1].assign(split='train'), self.table.assign(split='valid')], ignore_index=True)  # one stand-in training row
+    t.attrs = dict(self.table.attrs)
+    with keep_rng():
+        dls = get_dls(t, size, bs=256, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
+                      num_workers=workers_for(c, self.threads), seed=c.seed)
+    with torch.no_grad(): return torch.cat([thumbs(b[0]).cpu() for b in dls.valid])
+
+@patch
+def _neighbours(self:RunState, size:int, probs, targs)->tuple:
+    "The neighbour blend (`neighbours`), weighed on the validation rows: (validation probabilities to save, model.json's entry)"
+    want, t0, c = self.cfg.neighbours, time.time(), self.cfg
+    if want == 0: return probs, None
+    split = self.table['split'].to_numpy()
+    train_rows = np.ones(len(split), bool) if self.full else split == 'train'
+    n = int(train_rows.sum())
+    if n > MAX_ROWS: return probs, dict(weight=0., reason=f"{n} training images, more than the {MAX_ROWS} a bank keeps")
+    if self.full and want is None: return probs, dict(weight=0., reason="trained on train+valid: no validation rows to weigh the vote on")
+    if self.deadline and time.time() > self.deadline: return probs, dict(weight=0., reason="the time budget was spent")
+    th = self._thumbnails(size)
+    o2i = {k: i for i, k in enumerate(self.classes)}
+    y_all = torch.tensor([o2i[l] for l in self.table['label']])
+    bank, labels = th[train_rows], y_all[train_rows]
+    info, out, weight = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size)), probs, float(want or 0.)
+    if not self.full:
+        vote, y = vote_of(th[split == 'valid'], bank, labels, len(self.classes)), targs.numpy()
+        lp, tau = log_prior(self.table).numpy(), float(c.prior_tau or 0.)
+        if want is None:
+            weight = choose_weight(probs, vote, y, c.metric, lp, tau)
+            cf, halves = cross_fitted(probs, vote, y, c.metric, lp, tau)  # each half at the weight the other chose: an honest score
+            info.update(cross_fitted=scores(cf, y)[c.metric], halves=halves)
+        out = blend(probs, vote, weight, lp, tau)  # what prediction gives on these rows
+        info.update({'metric': c.metric, 'before': scores(probs, y)[c.metric], 'vote_alone': scores(vote, y)[c.metric], 'after': scores(out, y)[c.metric]})
+    info.update(weight=weight, seconds=round(time.time() - t0, 2))
+    if weight:
+        info.update(file=BANK_FILE, sha256=save_bank(self.folder, bank, labels))
+        add_neighbours(self.model, bank, labels, weight, size=size)
+    return out, info
+
+def _neighbours_line(info:dict|None)->str|None:
+    "What the console says of a neighbour blend that was chosen"
+    if not info or not info.get('weight'): return None
+    if 'before' not in info: return f"neighbours: {info['weight']:.0%} of each answer from the {info['k']} nearest of {info['rows']} training images in pixels"
+    honest = f" ({info['cross_fitted']:.4f} with each half weighed on the other)" if 'cross_fitted' in info else ''
+    score = f"validation {info['metric']} {info['before']:.4f} -> {info['after']:.4f}{honest}"
+    return (f"neighbours: {info['weight']:.0%} of each answer from the {info['k']} nearest of {info['rows']} training images in pixels "
+            f"(near-copies; the vote alone scores {info['vote_alone']:.4f}); {score}")
+
+@patch
 def finish(self:RunState)->Run:
     "Restore the best epoch, take its validation probabilities, write the run folder and its results row (rank 0; the others wait)"
     if not self.restored:  # resumed after its last epoch: the checkpoint's weights
@@ -927,14 +979,18 @@ def finish(self:RunState)->Run:
     probs, targs = (None, None) if self.full else self._valid_probs(size)
     valid_probs = None if probs is None else probs.float().numpy().astype(np.float32)
     hist = pd.DataFrame(self.progress['history'])
-    if is_main(): self._save(size, hist, valid_probs, targs)
+    if is_main():
+        valid_probs, nb = self._neighbours(size, valid_probs, targs)
+        if line := _neighbours_line(nb): print(line)  # even when quiet, as the recipe: it changes every answer
+        self._save(size, hist, valid_probs, targs, nb)
     barrier()  # the other processes read the run folder rank 0 wrote
     return Run(folder=self.folder, model=self.model, meta=read_json(self.folder/'model.json'), history=hist, valid_probs=valid_probs)
 
 @patch
-def _save(self:RunState, size:int, hist:pd.DataFrame, valid_probs, targs):
+def _save(self:RunState, size:int, hist:pd.DataFrame, valid_probs, targs, neighbours:dict|None=None):
     "Write the run folder (`model.json` last), its results row and status; drop the checkpoint"
     meta = self._meta(size, {} if valid_probs is None else scores(valid_probs, targs.numpy()))
+    meta['neighbours'] = neighbours
     if world_size() > 1: meta['data_parallel'] = dict(processes=world_size(), batch_per_process=self.cfg.bs, batch=self.cfg.bs * world_size())
     save_run(self.folder, self.model.cpu(), meta, history=hist, valid_probs=valid_probs)
     if self.cfg.export_pkl: export_pickle(self.learn or self.learner(size), self.folder)

@@ -1,6 +1,8 @@
 """Baselines on a real-data folder (train.csv path,label,split + test.csv path,label), scored on the TEST split:
 
   svc     SVC() (scikit-learn defaults: RBF, C=1, gamma='scale') on raw pixels / 255
+  knn     KNeighborsClassifier(n_neighbors=1) on raw pixels / 255: the nearest training image's label (strong where test
+          images have near-copies in training)
   hog     LogisticRegression(max_iter=3000) on standardised HOG features (scikit-image: 9 orientations, 8-px cells for
           32-px images / 16-px cells for 64-px ones, 2x2 blocks; colour images: HOG over the channels)
   fastai  what a newcomer writes: ImageDataLoaders.from_df (valid = the `valid` rows), Resize(native size),
@@ -12,7 +14,7 @@
 The classical models fit on all of train.csv (train + valid rows). Rows go to benchmarks/results/realdata_baselines.csv
 and .md (a rerun replaces a dataset's row for that method).
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/realdata/baselines.py /work/data/fontglyphs [--methods svc hog fastai]"""
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/realdata/baselines.py /work/data/fontglyphs [--methods svc knn hog fastai]"""
 import argparse, os, sys, time
 from pathlib import Path
 
@@ -58,7 +60,7 @@ def fastai_baseline(root:Path, size:int, epochs:int=5, arch:str='resnet18', flip
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('root', type=Path)
-    ap.add_argument('--methods', nargs='+', default=['svc', 'hog', 'fastai'])
+    ap.add_argument('--methods', nargs='+', default=['svc', 'knn', 'hog', 'fastai'])
     ap.add_argument('--name', default=None, help="dataset name in the results (default: the folder's name)")
     ap.add_argument('--epochs', type=int, default=5)
     ap.add_argument('--arch', default='resnet18')
@@ -81,6 +83,10 @@ def main():
             from sklearn.svm import SVC
             pred = SVC().fit(Xtr.reshape(len(Xtr), -1), ytr).predict(Xte.reshape(len(Xte), -1))
             method = 'SVC() on raw pixels'
+        elif m == 'knn':
+            from sklearn.neighbors import KNeighborsClassifier
+            pred = KNeighborsClassifier(n_neighbors=1).fit(Xtr.reshape(len(Xtr), -1), ytr).predict(Xte.reshape(len(Xte), -1))
+            method = '1-nearest neighbour on raw pixels'
         elif m == 'hog':
             from sklearn.linear_model import LogisticRegression
             from sklearn.pipeline import make_pipeline
