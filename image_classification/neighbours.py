@@ -89,9 +89,10 @@ class Neighbours:
         self.weight, self.k, self.tau, self.size = float(weight), int(k), float(tau), size
     def __call__(self, module, args, out):
         if module.training or not self.weight: return out
-        q = thumbs(args[0], self.size)
-        if self.bank.device != q.device: self.bank, self.onehot = self.bank.to(q.device), self.onehot.to(q.device)
-        p = (1 - self.weight) * out.float().softmax(-1) + self.weight * knn_probs(q, self.bank, self.onehot, self.k, self.tau)
+        with torch.autocast(args[0].device.type, enabled=False):  # distances of near-copies need float32, even in a mixed-precision caller
+            q = thumbs(args[0], self.size)
+            if self.bank.device != q.device: self.bank, self.onehot = self.bank.to(q.device), self.onehot.to(q.device)
+            p = (1 - self.weight) * out.float().softmax(-1) + self.weight * knn_probs(q, self.bank, self.onehot, self.k, self.tau)
         return p.clamp_min(1e-12).log().to(out.dtype)
     def __repr__(self): return f"Neighbours(weight={self.weight:g}, rows={len(self.bank)}, k={self.k})"
 
