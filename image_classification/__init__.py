@@ -21,7 +21,7 @@ Modules:
 - `image_classification.kfold`: K-fold cross-validation: one run per fold, out-of-fold probabilities for every image, the CV accuracy as mean ± std; the fold models vote together wherever the folder is a prediction source.
 - `image_classification.loaders`: DataLoaders of the table at any size: presizing, the decoded-image cache, weighted sampling.
 - `image_classification.models`: The architecture registry: one name -> builder + metadata table, body/head split by name, pretrained weights found online, in caches or in a folder you name, never a silent random init.
-- `image_classification.neighbours`: Near-copies: a run's answer blended with the vote of its nearest training images in pixels, where validation shows it pays.
+- `image_classification.neighbours`: Near-copies: a run's answer blended with the votes of its nearest training images, in pixels and in the network's own features, where validation shows it pays.
 - `image_classification.predict`: The submission: a test table predicted by a run, several runs, an ensemble or a k-fold folder (and a re-check), as a CSV; ONNX files for serving.
 - `image_classification.progress`: Progress people can read: labelled bars on a terminal or in a notebook, one plain line per step in a log file, CI or a pipe; fastai's progress callback with labels for stages, lr_find, validation, prediction and TTA.
 - `image_classification.recipe`: Good defaults: profile the data and the machine, choose every unset `TrainConfig` field by a table of small rules that say why, and fit the epochs to a time budget.

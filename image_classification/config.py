@@ -77,7 +77,7 @@ class TrainConfig:
     ema_warmup:bool=False          # ramp the EMA decay up over the first steps
     class_weights:ClassWeights|None=None # imbalanced classes: balanced (loss weights n/(k*count)), sample (weighted sampling: every class equally often), tempered (sampling by 1/sqrt(count)), logit_adjust (the loss adds log class prior: balanced logits), none; None: chosen from the imbalance and the metric
     prior_tau:float|None=None      # post-hoc logit adjustment: validation and prediction logits lose tau x log(class prior), 1 for balanced decisions (balanced accuracy, macro F1), 0 for none; None: chosen with class_weights from the imbalance and the metric
-    neighbours:float|None=None     # share of a vote of the nearest training images in pixels in every prediction (near-copies across the split; see `neighbours`): 0 none; None: chosen on validation after training, 0 unless it gains beyond chance
+    neighbours:float|None=None     # share of the votes of the nearest training images (in pixels and in the network's features) in every prediction (near-copies across the split; see `neighbours`): 0 none; None: each share chosen on validation after training, 0 unless it gains beyond chance; a number: split evenly between the two votes
     budget:float|str|None=None     # time budget of the run, e.g. 90s, 10m: the chosen epochs fit it; None: no limit
     compile:bool=False             # torch.compile the model (worth it on a GPU for long runs)
     auto:dict|None=None            # filled by the chooser: what it chose and why (saved, not set by hand)

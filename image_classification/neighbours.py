@@ -1,6 +1,6 @@
-"""Near-copies: a run's answer blended with the vote of its nearest training images in pixels, where validation shows it pays.
+"""Near-copies: a run's answer blended with the votes of its nearest training images, in pixels and in the network's own features, where validation shows it pays.
 
-This module owns the neighbour blend: a forward hook (`Neighbours`) that, in eval mode, mixes a classifier's probabilities with a vote of the training images nearest to the input in pixels, the rule that picks its weight on the validation rows (`choose_weight`, `cross_fitted`) and the bank file a run folder keeps it in (`save_bank`, `load_bank`). `train` chooses the weight after training; `load_run` puts the hook back.
+This module owns the neighbour blend: a forward hook (`Neighbours`) that, in eval mode, mixes a classifier's probabilities with the votes of the training images nearest to the input in pixels and in the network's penultimate features, the rule that picks their weights on the validation rows (`choose_weights`, `cross_fitted`) and the bank file a run folder keeps it in (`save_bank`, `load_bank`). `train` chooses the weight after training; `load_run` puts the hook back.
 
 Docs: https://image-classification.github.io/image_classification/neighbours.html.md"""
 
@@ -20,9 +20,10 @@ from .core import BadFileError, UserError, atomic_path, sha256_file
 from .models import PriorShift, reweight_by_prior
 
 # %% auto #0
-__all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of', 'Neighbours',
-           'neighbours_hook', 'add_neighbours', 'metric_weights', 'blend', 'choose_weight', 'cross_fitted', 'save_bank',
-           'load_bank', 'install_neighbours']
+__all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of',
+           'unit_features', 'Neighbours', 'neighbours_hook', 'classifier_of', 'add_neighbours', 'metric_weights',
+           'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted', 'save_bank', 'load_bank',
+           'blended', 'shares_text', 'install_neighbours']
 
 # %% ../nbs/38_neighbours.ipynb #7acff2df
 THUMB = 32          # largest side of the thumbnails compared
@@ -72,45 +73,70 @@ def vote_of(
     onehot = F.one_hot(torch.as_tensor(labels).long(), n_classes).float()
     with torch.no_grad(): return torch.cat([knn_probs(q[i:i + chunk], bank, onehot) for i in range(0, len(q), chunk)]).numpy()
 
+def unit_features(
+    f:torch.Tensor,        # [B, D] (or [B, ...]) the classifier's input: the network's penultimate features
+    mean:torch.Tensor,     # [D] their mean over the training images
+)->torch.Tensor:
+    "`[B, D]`: features centred on the training mean and scaled to unit length, the space the feature vote compares in"
+    v = f.float().flatten(1) - mean.to(f.device)
+    return v / (v.norm(dim=1, keepdim=True) + 1e-6)
+
 # %% ../nbs/38_neighbours.ipynb #91e3ddd2
 class Neighbours:
-    "Forward hook of a classifier: in eval mode its answer is blended with the vote of its nearest training images in pixels"
+    "Forward hook of a classifier: in eval mode its answer is blended with the votes of its nearest training images, in pixels and in its own features"
     def __init__(self,
-        bank,               # [N, D] training thumbnails (see `thumbs`)
+        bank,               # [N, D] training thumbnails (see `thumbs`); None when `weight` is 0
         labels,             # [N] their class indices
         n_classes:int,      # outputs of the classifier
-        weight:float,       # share of the vote in the blend (0: none, 1: the vote alone)
+        weight:float,       # share of the pixel vote in the blend (0: none, 1: the vote alone)
         k:int=K, tau:float=TAU,
         size:int|None=None, # the side of the model's inputs (the run's size); None: read from each input
+        fbank=None,         # [N, F] the training images' `unit_features`; None when `fweight` is 0
+        fmean=None,         # [F] the mean `unit_features` centres on
+        fweight:float=0.,   # share of the feature vote
     ):
-        self.bank = torch.as_tensor(bank).float()
+        t = lambda a: None if a is None else torch.as_tensor(a).float()
+        self.bank, self.fbank, self.fmean = t(bank), t(fbank), t(fmean)
         self.labels = torch.as_tensor(labels).long()
         self.onehot = F.one_hot(self.labels, n_classes).float()
-        self.weight, self.k, self.tau, self.size = float(weight), int(k), float(tau), size
+        self.weight, self.fweight, self.k, self.tau, self.size = float(weight), float(fweight), int(k), float(tau), size
+        self.feats = None
+    def capture(self, module, args): self.feats = args[0]  # forward pre-hook of the classifier's last Linear
+    def _vote(self, q, bank): return knn_probs(q, bank.to(q.device), self.onehot.to(q.device), self.k, self.tau)
     def __call__(self, module, args, out):
-        if module.training or not self.weight: return out
+        if module.training or not (self.weight or self.fweight): return out
         with torch.autocast(args[0].device.type, enabled=False):  # distances of near-copies need float32, even in a mixed-precision caller
-            q = thumbs(args[0], self.size)
-            if self.bank.device != q.device: self.bank, self.onehot = self.bank.to(q.device), self.onehot.to(q.device)
-            p = (1 - self.weight) * out.float().softmax(-1) + self.weight * knn_probs(q, self.bank, self.onehot, self.k, self.tau)
+            p = (1 - self.weight - self.fweight) * out.float().softmax(-1)
+            if self.weight: p = p + self.weight * self._vote(thumbs(args[0], self.size), self.bank)
+            if self.fweight: p = p + self.fweight * self._vote(unit_features(self.feats, self.fmean), self.fbank)
+        self.feats = None
         return p.clamp_min(1e-12).log().to(out.dtype)
-    def __repr__(self): return f"Neighbours(weight={self.weight:g}, rows={len(self.bank)}, k={self.k})"
+    def __repr__(self): return f"Neighbours(weight={self.weight:g}, features={self.fweight:g}, rows={len(self.labels)}, k={self.k})"
 
 def neighbours_hook(model:nn.Module)->Neighbours|None:
     "The `Neighbours` hook of `model`, if any"
     return next((h for h in model._forward_hooks.values() if isinstance(h, Neighbours)), None)
 
+def classifier_of(model:nn.Module)->nn.Linear:
+    "The last `nn.Linear` of `model`: its input is what the feature vote compares"
+    return next(m for m in reversed(list(model.modules())) if isinstance(m, nn.Linear))
+
 def add_neighbours(
     model:nn.Module,     # a classifier
-    bank, labels,        # training thumbnails and their class indices
-    weight:float,        # share of the vote (0 removes the hook)
+    bank, labels,        # training thumbnails (None without a pixel vote) and their class indices
+    weight:float,        # share of the pixel vote (0 with `fweight` 0 removes the hook)
+    fbank=None, fmean=None, fweight:float=0., # the feature vote: training `unit_features`, their mean and its share
     **kwargs,            # k, tau, size
 )->nn.Module:
     "`model` with a `Neighbours` hook (any earlier one replaced), placed before its prior shift"
+    for m in model.modules():
+        for key in [k for k, h in m._forward_pre_hooks.items() if isinstance(getattr(h, '__self__', None), Neighbours)]: del m._forward_pre_hooks[key]
     for key in [k for k, h in model._forward_hooks.items() if isinstance(h, Neighbours)]: del model._forward_hooks[key]
-    if not weight: return model
-    n_classes = next(m for m in reversed(list(model.modules())) if isinstance(m, nn.Linear)).out_features
-    model.register_forward_hook(Neighbours(bank, labels, n_classes, weight, **kwargs))
+    if not (weight or fweight): return model
+    lin = classifier_of(model)
+    h = Neighbours(bank, labels, lin.out_features, weight, fbank=fbank, fmean=fmean, fweight=fweight, **kwargs)
+    model.register_forward_hook(h)
+    if fweight: lin.register_forward_pre_hook(h.capture)
     for key in [k for k, h in model._forward_hooks.items() if isinstance(h, PriorShift)]: model._forward_hooks.move_to_end(key)
     return model
 
@@ -127,70 +153,96 @@ def metric_weights(
 
 def blend(
     probs:np.ndarray,          # [n, n_classes] the model's probabilities, with its prior shift
-    vote:np.ndarray,           # [n, n_classes] the neighbours' vote (`knn_probs`)
-    weight:float,              # share of the vote
+    vote:np.ndarray|None,      # [n, n_classes] the pixel neighbours' vote (`knn_probs`)
+    weight:float,              # its share
     log_prior=None, tau:float=0., # the run's prior shift (`prior_tau`), taken off before blending and put back after
+    fvote:np.ndarray|None=None, fweight:float=0., # the feature neighbours' vote and its share
 )->np.ndarray:
     "What the `Neighbours` hook gives for these rows: the blend, then the prior shift"
-    if not weight: return probs
+    if not (weight or fweight): return probs
     raw = probs if not tau else reweight_by_prior(probs, log_prior, -tau)
-    out = (1 - weight) * raw + weight * vote
+    out = (1 - weight - fweight) * raw + (weight * vote if weight else 0.) + (fweight * fvote if fweight else 0.)
     return out.astype(np.float32) if not tau else reweight_by_prior(out, log_prior, tau)
 
-def choose_weight(
-    probs:np.ndarray, vote:np.ndarray,  # validation probabilities of the model and of the vote
+def weight_pairs(weights=WEIGHTS, features:bool=True)->list[tuple]:
+    "The (pixel, feature) shares tried: each of `weights` or 0, summing to at most 1, not both 0 (feature share 0 if not `features`)"
+    ws = (0., *weights)
+    return [(a, b) for a in ws for b in (ws if features else (0.,)) if (a or b) and a + b <= 1 + 1e-9]
+
+def choose_weights(
+    probs:np.ndarray, vote:np.ndarray,  # validation probabilities of the model and of the pixel vote
     y:np.ndarray,                       # validation class indices
     metric:str='accuracy',              # the run's metric
     log_prior=None, tau:float=0.,       # the run's prior shift
-    weights=WEIGHTS,                    # weights to try
-)->float:
-    "The blend weight that gains most on `metric`, if its gain beats chance; else 0"
+    fvote:np.ndarray|None=None,         # the feature vote; None: pixels only
+    weights=WEIGHTS,                    # shares to try, of each vote
+)->tuple[float, float]:
+    "The (pixel, feature) shares that gain most on `metric`, if the gain beats chance; else (0, 0)"
     s = metric_weights(y, probs.shape[1], metric)
     ok0 = probs.argmax(1) == y
-    best, best_w = 0., 0.
-    for w in weights:
-        ok = blend(probs, vote, w, log_prior, tau).argmax(1) == y
+    best, best_w = 0., (0., 0.)
+    for w, fw in weight_pairs(weights, fvote is not None):
+        ok = blend(probs, vote, w, log_prior, tau, fvote, fw).argmax(1) == y
         gain = float((s * (ok.astype(float) - ok0)).sum())
-        if gain >= max(3., 2 * math.sqrt(float((s[ok != ok0] ** 2).sum()))) and gain > best: best, best_w = gain, w
+        if gain >= max(3., 2 * math.sqrt(float((s[ok != ok0] ** 2).sum()))) and gain > best: best, best_w = gain, (w, fw)
     return best_w
+
+def choose_weight(probs, vote, y, metric='accuracy', log_prior=None, tau=0., weights=WEIGHTS)->float:
+    "The pixel vote's share alone (`choose_weights` without a feature vote)"
+    return choose_weights(probs, vote, y, metric, log_prior, tau, None, weights)[0]
 
 def cross_fitted(
     probs:np.ndarray, vote:np.ndarray, y:np.ndarray, metric:str='accuracy', log_prior=None, tau:float=0.,
     seed:int=0,                         # seed of the halving
+    fvote:np.ndarray|None=None,         # the feature vote, if any
 )->tuple[np.ndarray, list]:
-    "Validation probabilities with each half blended at the weight chosen on the other half, and those two weights"
+    "Validation probabilities with each half blended at the shares chosen on the other half, and those two (pixel, feature) pairs"
     a, b = np.array_split(np.random.default_rng(seed).permutation(len(y)), 2)
     out, ws = probs.astype(np.float32).copy(), []
     for fit, use in ((a, b), (b, a)):
-        w = choose_weight(probs[fit], vote[fit], y[fit], metric, log_prior, tau)
-        out[use] = blend(probs[use], vote[use], w, log_prior, tau)
-        ws.append(w)
+        fv = lambda rows: None if fvote is None else fvote[rows]
+        w, fw = choose_weights(probs[fit], vote[fit], y[fit], metric, log_prior, tau, fv(fit))
+        out[use] = blend(probs[use], vote[use], w, log_prior, tau, fv(use), fw)
+        ws.append((w, fw))
     return out, ws
 
 # %% ../nbs/38_neighbours.ipynb #6a22dd24
 def save_bank(
     folder:str|Path,     # the run folder
-    bank:torch.Tensor,   # [N, D] thumbnails
+    bank,                # [N, D] thumbnails; None: no pixel vote
     labels,              # [N] class indices
+    features=None,       # [N, F] `unit_features` of the same images; None: no feature vote
+    feature_mean=None,   # [F] the mean they were centred on
 )->str:
     "Write `BANK_FILE` in `folder` atomically; its sha256"
     path = Path(folder)/BANK_FILE
-    with atomic_path(path) as tmp:
-        st.save_file({'bank': bank.detach().cpu().half().contiguous(), 'labels': torch.as_tensor(labels).long().cpu()}, str(tmp))
+    t = {'bank': bank, 'features': features, 'feature_mean': feature_mean}
+    t = {k: torch.as_tensor(v).detach().cpu().half().contiguous() for k, v in t.items() if v is not None}
+    if 'feature_mean' in t: t['feature_mean'] = torch.as_tensor(feature_mean).detach().cpu().float().contiguous()
+    with atomic_path(path) as tmp: st.save_file({**t, 'labels': torch.as_tensor(labels).long().cpu()}, str(tmp))
     return sha256_file(path)
 
 def load_bank(
     folder:str|Path,     # the run folder
     info:dict,           # model.json's `neighbours` entry
-)->tuple[torch.Tensor, torch.Tensor]:
-    "The run's (bank, labels), after checking the file against `info['sha256']`"
+)->dict:
+    "The run's bank (`labels`, and `bank`, `features`, `feature_mean` where saved), after checking the file against `info['sha256']`"
     path = Path(folder)/info.get('file', BANK_FILE)
     if not path.is_file(): raise UserError(f"run {folder} uses a neighbour blend but has no {path.name}: copy the whole run folder")
     if sha256_file(path) != info.get('sha256'):
         raise UserError(f"{path} does not match model.json (sha256): the file was changed or its save was cut short")
     try: t = st.load_file(str(path))
     except Exception as e: raise BadFileError(f"{path} is not a readable safetensors file ({type(e).__name__})") from None
-    return t['bank'].float(), t['labels']
+    return {k: v if k == 'labels' else v.float() for k, v in t.items()}
+
+def blended(info:dict|None)->bool:
+    "Whether model.json's `neighbours` entry blends any vote in"
+    return bool(info and (info.get('weight') or info.get('feature_weight')))
+
+def shares_text(info:dict)->str:
+    "The blend's shares in words, e.g. '20% in pixels and 45% in the network's features'"
+    w, fw = info.get('weight') or 0., info.get('feature_weight') or 0.
+    return ' and '.join(x for x in (w and f"{w:.0%} in pixels", fw and f"{fw:.0%} in the network's features") if x)
 
 def install_neighbours(
     model:nn.Module,     # the run's model, weights loaded
@@ -199,6 +251,7 @@ def install_neighbours(
 )->nn.Module:
     "`model` with the neighbour blend its run recorded (`meta['neighbours']`), if any"
     info = meta.get('neighbours') or {}
-    if not info.get('weight'): return model
-    bank, labels = load_bank(folder, info)
-    return add_neighbours(model, bank, labels, info['weight'], k=info.get('k', K), tau=info.get('tau', TAU), size=meta.get('size') or meta['sizes'][-1])
+    if not blended(info): return model
+    b = load_bank(folder, info)
+    return add_neighbours(model, b.get('bank'), b['labels'], info.get('weight', 0.), b.get('features'), b.get('feature_mean'),
+                          info.get('feature_weight', 0.), k=info.get('k', K), tau=info.get('tau', TAU), size=meta.get('size') or meta['sizes'][-1])

@@ -17,7 +17,7 @@ import copy, json
 from .core import UserError, accuracy, atomic_write, check_writable, write_json
 from .data import load_table, shown_path, validate
 from .models import arch_info, fold_prior_shift
-from .neighbours import add_neighbours, neighbours_hook
+from .neighbours import add_neighbours, blended, neighbours_hook, shares_text
 from .runs import Run, load_run, save_csv
 from .ensemble import rank_classes, resolve_source
 from .inference import (check_onnx, onnx_graph, onnx_session, _need_onnx, _onnx_bytes, read_test_table,
@@ -183,9 +183,9 @@ def model_card(run:Run, config:dict)->str:
              "class's share of the training images), so the decisions are balanced across classes as in the kit." if tau else '')
     metrics = '\n'.join(f'| {k} | {v:.4f} |' for k, v in (m.get('metrics') or {}).items()) or '| (trained on train+valid: no validation score) | |'
     nb = m.get('neighbours') or {}
-    if nb.get('weight'):
+    if blended(nb):
         alone = f", whose validation {nb['metric']} is {nb['before']:.4f} ({nb['after']:.4f} with the vote)" if 'before' in nb else ''
-        shift += (f"\n\nIn the kit each answer is blended with a vote of the run's nearest training images in pixels (weight {nb['weight']:g}, "
+        shift += (f"\n\nIn the kit each answer is blended with votes of the run's nearest training images ({shares_text(nb)}, "
                   f"`neighbours.safetensors`): this folder holds the network alone{alone}. `imgclf predict` and the ONNX export include the vote.")
     load = ("```python\nimport timm\nmodel = timm.create_model('local-dir:.', pretrained=True).eval()\n"
             "transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))\n```" if timm_arch else

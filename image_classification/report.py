@@ -22,6 +22,7 @@ from .kfold import is_kfold
 from .ensemble import EPOCH_CAVEAT, best_member, load_probs_source, read_ensemble
 from .interpret import interpret_source, ood_report, reliability
 from .runs import read_results
+from .neighbours import blended, shares_text
 
 # %% auto #0
 __all__ = ['REPORT_CSS', 'RESULT_COLUMNS', 'Block', 'table_cells', 'render_markdown', 'data_uri', 'render_html', 'external_refs',
@@ -267,9 +268,9 @@ def neighbour_notes(exp_dir:str|Path)->list[str]:
     out = []
     for f in files:
         nb = (read_json(f).get('neighbours') or {}) if f.is_file() else {}
-        if not nb.get('weight') or 'before' not in nb: continue
+        if not blended(nb) or 'before' not in nb: continue
         honest = f", {nb['cross_fitted']:.4f} with each half of them weighed on the other" if 'cross_fitted' in nb else ''
-        out.append(f"`{f.parent.name}`: {nb['weight']:.0%} of each answer from its {nb['k']} nearest training images in pixels; validation "
+        out.append(f"`{f.parent.name}`: of each answer, {shares_text(nb)} from its {nb['k']} nearest training images; validation "
                    f"{nb['metric']} {nb['before']:.4f} without, {nb['after']:.4f} with{honest}")
     return out
 
@@ -454,10 +455,10 @@ def _results_blocks(exp_dir:Path, single_kfold:bool)->list:
     if len(kft): blocks += [Block('p', 'K-fold folders: CV accuracy (mean ± std over the folds) and out-of-fold accuracy.'), Block('table', kft)]
     if warned := training_warnings(exp_dir):
         blocks += [Block('p', "Warnings while training (each run's `model.json`; the run's result is its best epoch):"), Block('ul', warned)]
-    if blended := neighbour_notes(exp_dir):
-        blocks += [Block('p', "Near-copies: these runs blend each answer with a vote of the training images nearest to it in pixels, "
+    if notes := neighbour_notes(exp_dir):
+        blocks += [Block('p', "Near-copies: these runs blend each answer with votes of the training images nearest to it, in pixels or in the network's features, "
                               "where validation showed a gain beyond chance (`neighbours` in each `model.json`; the scores above include it):"),
-                   Block('ul', blended)]
+                   Block('ul', notes)]
     return blocks
 
 def write_report(

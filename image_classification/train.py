@@ -40,7 +40,7 @@ from .models import arch_info, create_arch, load_state_dict_file, param_groups, 
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
                                           on_main, parallel_note, unwrap_model, world_size)
-from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, choose_weight, cross_fitted, save_bank, thumb_side, thumbs, vote_of
+from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, blended, choose_weights, classifier_of, cross_fitted, save_bank, shares_text, thumb_side, thumbs, unit_features, vote_of
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -919,15 +919,27 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 class_prior=log_prior(self.table).exp().tolist(), prior_tau=float(c.prior_tau or 0.), status='finished')
 
 @patch
-def _thumbnails(self:RunState, size:int)->torch.Tensor:
-    "`neighbours.thumbs` of every table row, in table order, through the run's validation transforms at `size` (what prediction sees)"
+def _thumbnails(self:RunState, size:int)->tuple[torch.Tensor, torch.Tensor]:
+    "(`neighbours.thumbs`, the classifier's input features) of every table row, in table order, through the run's validation transforms at `size` (what prediction sees)"
     c = self.cfg
     t = pd.concat([self.table.iloc[:1].assign(split='train'), self.table.assign(split='valid')], ignore_index=True)  # one stand-in training row
     t.attrs = dict(self.table.attrs)
     with keep_rng():
         dls = get_dls(t, size, bs=256, channels=self.channels, stats=self.stats, aug=c.aug, presize=c.presize,
                       num_workers=workers_for(c, self.threads), seed=c.seed)
-    with torch.no_grad(): return torch.cat([thumbs(b[0]).cpu() for b in dls.valid])
+    add_neighbours(self.model, None, None, 0.)  # the plain network (a resumed or earlier blend off)
+    model, th, fs = self.model.eval(), [], []
+    dev = next(model.parameters()).device
+    h = classifier_of(model).register_forward_pre_hook(lambda m, a: fs.append(a[0].detach().float().flatten(1).cpu()))
+    try:
+        with torch.no_grad():
+            for b in dls.valid: th.append(thumbs(b[0]).cpu()); model(b[0].to(dev))
+    finally: h.remove()
+    return torch.cat(th), torch.cat(fs)
+
+def _shares(want, weights:tuple)->tuple:
+    "(pixel, feature) shares: those chosen, or a share the user set, split evenly between the two votes"
+    return weights if want is None else (float(want) / 2, float(want) / 2)
 
 @patch
 def _neighbours(self:RunState, size:int, probs, targs)->tuple:
@@ -940,34 +952,40 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     if n > MAX_ROWS: return probs, dict(weight=0., reason=f"{n} training images, more than the {MAX_ROWS} a bank keeps")
     if self.full and want is None: return probs, dict(weight=0., reason="trained on train+valid: no validation rows to weigh the vote on")
     if self.deadline and time.time() > self.deadline: return probs, dict(weight=0., reason="the time budget was spent")
-    th = self._thumbnails(size)
+    th, fs = self._thumbnails(size)
+    fmean = fs[train_rows].mean(0)
+    fs = unit_features(fs, fmean)
     o2i = {k: i for i, k in enumerate(self.classes)}
     y_all = torch.tensor([o2i[l] for l in self.table['label']])
-    bank, labels = th[train_rows], y_all[train_rows]
-    info, out, weight = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size)), probs, float(want or 0.)
+    bank, fbank, labels = th[train_rows].half().float(), fs[train_rows].half().float(), y_all[train_rows]  # as the bank file keeps them: a loaded run votes alike
+    info, out = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size), features=int(fs.shape[1])), probs
+    weight, fweight = _shares(want, (0., 0.))
     if not self.full:
-        vote, y = vote_of(th[split == 'valid'], bank, labels, len(self.classes)), targs.numpy()
+        valid, y, C = split == 'valid', targs.numpy(), len(self.classes)
+        vote, fvote = vote_of(th[valid], bank, labels, C), vote_of(fs[valid], fbank, labels, C)
         lp, tau = log_prior(self.table).numpy(), float(c.prior_tau or 0.)
         if want is None:
-            weight = choose_weight(probs, vote, y, c.metric, lp, tau)
-            cf, halves = cross_fitted(probs, vote, y, c.metric, lp, tau)  # each half at the weight the other chose: an honest score
+            weight, fweight = choose_weights(probs, vote, y, c.metric, lp, tau, fvote)
+            cf, halves = cross_fitted(probs, vote, y, c.metric, lp, tau, fvote=fvote)  # each half at the shares the other chose: an honest score
             info.update(cross_fitted=scores(cf, y)[c.metric], halves=halves)
-        out = blend(probs, vote, weight, lp, tau)  # what prediction gives on these rows
-        info.update({'metric': c.metric, 'before': scores(probs, y)[c.metric], 'vote_alone': scores(vote, y)[c.metric], 'after': scores(out, y)[c.metric]})
-    info.update(weight=weight, seconds=round(time.time() - t0, 2))
-    if weight:
-        info.update(file=BANK_FILE, sha256=save_bank(self.folder, bank, labels))
-        add_neighbours(self.model, bank, labels, weight, size=size)
+        out = blend(probs, vote, weight, lp, tau, fvote, fweight)  # what prediction gives on these rows
+        info.update({'metric': c.metric, 'before': scores(probs, y)[c.metric], 'vote_alone': scores(vote, y)[c.metric],
+                     'features_alone': scores(fvote, y)[c.metric], 'after': scores(out, y)[c.metric]})
+    info.update(weight=weight, feature_weight=fweight, seconds=round(time.time() - t0, 2))
+    if weight or fweight:
+        keep = lambda w, a: a if w else None  # the bank file holds only the votes that count
+        info.update(file=BANK_FILE, sha256=save_bank(self.folder, keep(weight, bank), labels, keep(fweight, fbank), keep(fweight, fmean)))
+        add_neighbours(self.model, keep(weight, bank), labels, weight, keep(fweight, fbank), keep(fweight, fmean), fweight, size=size)
     return out, info
 
 def _neighbours_line(info:dict|None)->str|None:
     "What the console says of a neighbour blend that was chosen"
-    if not info or not info.get('weight'): return None
-    if 'before' not in info: return f"neighbours: {info['weight']:.0%} of each answer from the {info['k']} nearest of {info['rows']} training images in pixels"
+    if not blended(info): return None
+    shares, near = shares_text(info), f"the {info['k']} nearest of {info['rows']} training images"
+    if 'before' not in info: return f"neighbours: of each answer, {shares} from {near}"
     honest = f" ({info['cross_fitted']:.4f} with each half weighed on the other)" if 'cross_fitted' in info else ''
-    score = f"validation {info['metric']} {info['before']:.4f} -> {info['after']:.4f}{honest}"
-    return (f"neighbours: {info['weight']:.0%} of each answer from the {info['k']} nearest of {info['rows']} training images in pixels "
-            f"(near-copies; the vote alone scores {info['vote_alone']:.4f}); {score}")
+    alone = f"the pixel vote alone scores {info['vote_alone']:.4f}, the feature vote {info['features_alone']:.4f}"
+    return f"neighbours: of each answer, {shares} from {near} (near-copies; {alone}); validation {info['metric']} {info['before']:.4f} -> {info['after']:.4f}{honest}"
 
 @patch
 def finish(self:RunState)->Run:
