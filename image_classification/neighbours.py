@@ -102,10 +102,16 @@ class Neighbours:
         self.weight, self.fweight, self.k, self.tau, self.size = float(weight), float(fweight), int(k), float(tau), size
         self.feats = None
     def capture(self, module, args): self.feats = args[0]  # forward pre-hook of the classifier's last Linear
-    def _vote(self, q, bank): return knn_probs(q, bank.to(q.device), self.onehot.to(q.device), self.k, self.tau)
+    def _to(self, device):
+        "Move the banks to `device` once (not a copy per batch)"
+        if self.onehot.device == device: return
+        mv = lambda a: None if a is None else a.to(device)
+        self.bank, self.fbank, self.fmean, self.onehot = mv(self.bank), mv(self.fbank), mv(self.fmean), self.onehot.to(device)
+    def _vote(self, q, bank): return knn_probs(q, bank, self.onehot, self.k, self.tau)
     def __call__(self, module, args, out):
         if module.training or not (self.weight or self.fweight): return out
         with torch.autocast(args[0].device.type, enabled=False):  # distances of near-copies need float32, even in a mixed-precision caller
+            self._to(out.device)
             p = (1 - self.weight - self.fweight) * out.float().softmax(-1)
             if self.weight: p = p + self.weight * self._vote(thumbs(args[0], self.size), self.bank)
             if self.fweight: p = p + self.fweight * self._vote(unit_features(self.feats, self.fmean), self.fbank)
