@@ -205,8 +205,8 @@ def cross_fitted(
     "Validation probabilities with each half blended at the shares chosen on the other half, and those two (pixel, feature) pairs"
     a, b = np.array_split(np.random.default_rng(seed).permutation(len(y)), 2)
     out, ws = probs.astype(np.float32).copy(), []
+    fv = lambda rows: None if fvote is None else fvote[rows]
     for fit, use in ((a, b), (b, a)):
-        fv = lambda rows: None if fvote is None else fvote[rows]
         w, fw = choose_weights(probs[fit], vote[fit], y[fit], metric, log_prior, tau, fv(fit))
         out[use] = blend(probs[use], vote[use], w, log_prior, tau, fv(use), fw)
         ws.append((w, fw))
@@ -222,9 +222,9 @@ def save_bank(
 )->str:
     "Write `BANK_FILE` in `folder` atomically; its sha256"
     path = Path(folder)/BANK_FILE
-    t = {'bank': bank, 'features': features, 'feature_mean': feature_mean}
-    t = {k: torch.as_tensor(v).detach().cpu().half().contiguous() for k, v in t.items() if v is not None}
-    if 'feature_mean' in t: t['feature_mean'] = torch.as_tensor(feature_mean).detach().cpu().float().contiguous()
+    as_t = lambda v, dtype: torch.as_tensor(v).detach().cpu().to(dtype).contiguous()
+    t = {k: as_t(v, dt) for k, v, dt in (('bank', bank, torch.half), ('features', features, torch.half), ('feature_mean', feature_mean, torch.float))
+         if v is not None}
     with atomic_path(path) as tmp: st.save_file({**t, 'labels': torch.as_tensor(labels).long().cpu()}, str(tmp))
     return sha256_file(path)
 

@@ -937,10 +937,6 @@ def _thumbnails(self:RunState, size:int)->tuple[torch.Tensor, torch.Tensor]:
     finally: h.remove()
     return torch.cat(th), torch.cat(fs)
 
-def _shares(want, weights:tuple)->tuple:
-    "(pixel, feature) shares: those chosen, or a share the user set, split evenly between the two votes"
-    return weights if want is None else (float(want) / 2, float(want) / 2)
-
 @patch
 def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     "The neighbour blend (`neighbours`), weighed on the validation rows: (validation probabilities to save, model.json's entry)"
@@ -959,7 +955,7 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     y_all = torch.tensor([o2i[l] for l in self.table['label']])
     bank, fbank, labels = th[train_rows].half().float(), fs[train_rows].half().float(), y_all[train_rows]  # as the bank file keeps them: a loaded run votes alike
     info, out = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size), features=int(fs.shape[1])), probs
-    weight, fweight = _shares(want, (0., 0.))
+    weight = fweight = float(want or 0.) / 2  # a share the user set goes half to each vote; None: chosen below
     if not self.full:
         valid, y, C = split == 'valid', targs.numpy(), len(self.classes)
         vote, fvote = vote_of(th[valid], bank, labels, C), vote_of(fs[valid], fbank, labels, C)
