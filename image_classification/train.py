@@ -986,6 +986,7 @@ def _neighbours_line(info:dict|None)->str|None:
 @patch
 def finish(self:RunState)->Run:
     "Restore the best epoch, take its validation probabilities, write the run folder and its results row (rank 0; the others wait)"
+    self.model._compiled_call_impl = None  # `--compile`: what follows is inference, with hooks added that a compiled graph would not see
     if not self.restored:  # resumed after its last epoch: the checkpoint's weights
         load_checkpoint(self.folder, None, model=self.model); self.restored = True
     barrier()  # data parallel: rank 0 has written the best epoch's files
