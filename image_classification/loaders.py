@@ -69,6 +69,16 @@ def _stamps(paths:list)->tuple:
         except OSError: out.append(None)
     return tuple(out)
 
+def _from_cached(key:tuple)->torch.Tensor|None:
+    "The rows of `key`'s files gathered from a cached tensor holding them all (same stamps, channels and side), if any"
+    paths, stamps, channels, side = key
+    for (ps, sts, c, s), t in reversed(_DECODED.items()):
+        if (c, s) != (channels, side): continue
+        at = {(p, st): i for i, (p, st) in enumerate(zip(ps, sts))}
+        rows = [at.get(ps_st) for ps_st in zip(paths, stamps)]
+        if None not in rows: return t[torch.tensor(rows, dtype=torch.long)]
+    return None
+
 def decode_images(
     paths:list,                 # image files
     channels:int=3,             # 1 or 3
@@ -78,6 +88,7 @@ def decode_images(
     "Every image read by `load_image` and resized like a validation item, as one uint8 tensor `N x C x H x W`"
     key = (tuple(map(str, paths)), _stamps(paths), channels, item_size)
     if key in _DECODED: return _DECODED[key]
+    if (out := _from_cached(key)) is not None: return out  # e.g. the neighbour blend's pass: the run's files, another order
     cls, resize = image_cls(channels), Resize(item_size)
     out = torch.empty((len(paths), channels, item_size, item_size), dtype=torch.uint8)
     def one(i): out[i] = image2tensor(resize(cls.create(paths[i]), split_idx=1))
