@@ -16,14 +16,14 @@ import torch.nn.functional as F
 from torch import nn
 import safetensors.torch as st
 
-from .core import BadFileError, UserError, atomic_path, sha256_file
+from .core import BadFileError, UserError, atomic_path, scores, sha256_file
 from .models import PriorShift, reweight_by_prior
 
 # %% auto #0
 __all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of',
            'unit_features', 'Neighbours', 'neighbours_hook', 'classifier_of', 'add_neighbours', 'metric_weights',
-           'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted', 'save_bank', 'load_bank',
-           'blended', 'shares_text', 'install_neighbours']
+           'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted', 'choose_checked', 'save_bank',
+           'load_bank', 'blended', 'shares_text', 'install_neighbours']
 
 # %% ../nbs/38_neighbours.ipynb #7acff2df
 THUMB = 32          # largest side of the thumbnails compared
@@ -211,6 +211,16 @@ def cross_fitted(
         out[use] = blend(probs[use], vote[use], w, log_prior, tau, fv(use), fw)
         ws.append((w, fw))
     return out, ws
+
+def choose_checked(
+    probs:np.ndarray, vote:np.ndarray, y:np.ndarray, metric:str='accuracy', log_prior=None, tau:float=0.,
+    fvote:np.ndarray|None=None,         # the feature vote, if any
+)->tuple[tuple, float, list]:
+    "`choose_weights`' shares if the choice carries over (`cross_fitted` beats the network on `metric`), else (0, 0); the cross-fitted score; the halves' shares"
+    shares = choose_weights(probs, vote, y, metric, log_prior, tau, fvote)
+    cf, halves = cross_fitted(probs, vote, y, metric, log_prior, tau, fvote=fvote)
+    honest = scores(cf, y)[metric]
+    return (shares if honest > scores(probs, y)[metric] else (0., 0.)), honest, halves
 
 # %% ../nbs/38_neighbours.ipynb #6a22dd24
 def save_bank(

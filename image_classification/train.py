@@ -40,7 +40,7 @@ from .models import arch_info, create_arch, load_state_dict_file, param_groups, 
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
                                           on_main, parallel_note, unwrap_model, world_size)
-from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, blended, choose_weights, classifier_of, cross_fitted, save_bank, shares_text, thumb_side, thumbs, unit_features, vote_of
+from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, blended, choose_checked, classifier_of, save_bank, shares_text, thumb_side, thumbs, unit_features, vote_of
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -960,10 +960,9 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
         valid, y, C = split == 'valid', targs.numpy(), len(self.classes)
         vote, fvote = vote_of(th[valid], bank, labels, C), vote_of(fs[valid], fbank, labels, C)
         lp, tau = log_prior(self.table).numpy(), float(c.prior_tau or 0.)
-        if want is None:
-            weight, fweight = choose_weights(probs, vote, y, c.metric, lp, tau, fvote)
-            cf, halves = cross_fitted(probs, vote, y, c.metric, lp, tau, fvote=fvote)  # each half at the shares the other chose: an honest score
-            info.update(cross_fitted=scores(cf, y)[c.metric], halves=halves)
+        if want is None:  # kept only if the choice carries over from each half of the rows to the other
+            (weight, fweight), honest, halves = choose_checked(probs, vote, y, c.metric, lp, tau, fvote)
+            info.update(cross_fitted=honest, halves=halves)
         out = blend(probs, vote, weight, lp, tau, fvote, fweight)  # what prediction gives on these rows
         info.update({'metric': c.metric, 'before': scores(probs, y)[c.metric], 'vote_alone': scores(vote, y)[c.metric],
                      'features_alone': scores(fvote, y)[c.metric], 'after': scores(out, y)[c.metric]})
