@@ -20,10 +20,10 @@ from .core import BadFileError, UserError, atomic_path, scores, sha256_file
 from .models import PriorShift, reweight_by_prior
 
 # %% auto #0
-__all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of',
-           'unit_features', 'Neighbours', 'neighbours_hook', 'classifier_of', 'add_neighbours', 'metric_weights',
-           'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted', 'choose_checked', 'save_bank',
-           'load_bank', 'blended', 'shares_text', 'install_neighbours']
+__all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'KEEP', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of',
+           'unit_features', 'feature_axes', 'Neighbours', 'neighbours_hook', 'classifier_of', 'add_neighbours',
+           'metric_weights', 'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted',
+           'choose_checked', 'save_bank', 'load_bank', 'blended', 'shares_text', 'install_neighbours']
 
 # %% ../nbs/38_neighbours.ipynb #7acff2df
 THUMB = 32          # largest side of the thumbnails compared
@@ -76,10 +76,30 @@ def vote_of(
 def unit_features(
     f:torch.Tensor,        # [B, D] (or [B, ...]) the classifier's input: the network's penultimate features
     mean:torch.Tensor,     # [D] their mean over the training images
+    axes:torch.Tensor|None=None, # [D, d] principal axes to keep (`feature_axes`); None: all D
 )->torch.Tensor:
-    "`[B, D]`: features centred on the training mean and scaled to unit length, the space the feature vote compares in"
-    v = f.float().flatten(1) - mean.to(f.device)
-    return v / (v.norm(dim=1, keepdim=True) + 1e-6)
+    "`[B, D]` (`[B, d]` with `axes`): features centred on the training mean and scaled to unit length, the space the feature vote compares in"
+    unit = lambda v: v / (v.norm(dim=1, keepdim=True) + 1e-6)
+    v = unit(f.float().flatten(1) - mean.to(f.device))
+    return v if axes is None else unit(v @ axes.to(v.device))
+
+KEEP = 0.9999  # share of the unit features' variance the kept axes hold
+
+def feature_axes(
+    u:torch.Tensor,        # [N, D] training `unit_features`
+    keep:float=KEEP,       # share of their variance to keep
+    rows:int=10_000,       # at most this many rows (a seeded sample) estimate the axes
+)->torch.Tensor|None:
+    "`[D, d]`: the fewest principal axes holding `keep` of the variance of `u`, or None where d > D/2 (the bank would not halve)"
+    if len(u) > rows: u = u[torch.randperm(len(u), generator=torch.Generator().manual_seed(0))[:rows]]
+    u, tall = u.float(), len(u) >= u.shape[1]
+    g = u.T @ u if tall else u @ u.T                   # the smaller Gram matrix: the same spectrum
+    ev = torch.linalg.eigvalsh(g).flip(0).clamp_min(0)
+    d = int((ev.cumsum(0) / ev.sum() < keep).sum()) + 1
+    if d > u.shape[1] // 2: return None                # eigenvectors only where they are used (10k x 4,096: 5 s, then 7)
+    ev, w = torch.linalg.eigh(g)
+    ev, w = ev.flip(0)[:d].clamp_min(1e-12), w.flip(1)[:, :d]
+    return (w if tall else u.T @ w / ev.sqrt()).contiguous()
 
 # %% ../nbs/38_neighbours.ipynb #91e3ddd2
 class Neighbours:
@@ -94,9 +114,10 @@ class Neighbours:
         fbank=None,         # [N, F] the training images' `unit_features`; None when `fweight` is 0
         fmean=None,         # [F] the mean `unit_features` centres on
         fweight:float=0.,   # share of the feature vote
+        faxes=None,         # [F, d] the principal axes the features are projected on (`feature_axes`); None: all F
     ):
         t = lambda a: None if a is None else torch.as_tensor(a).float()
-        self.bank, self.fbank, self.fmean = t(bank), t(fbank), t(fmean)
+        self.bank, self.fbank, self.fmean, self.faxes = t(bank), t(fbank), t(fmean), t(faxes)
         self.labels = torch.as_tensor(labels).long()
         self.onehot = F.one_hot(self.labels, n_classes).float()
         self.weight, self.fweight, self.k, self.tau, self.size = float(weight), float(fweight), int(k), float(tau), size
@@ -106,7 +127,8 @@ class Neighbours:
         "Move the banks to `device` once (not a copy per batch)"
         if self.onehot.device == device: return
         mv = lambda a: None if a is None else a.to(device)
-        self.bank, self.fbank, self.fmean, self.onehot = mv(self.bank), mv(self.fbank), mv(self.fmean), self.onehot.to(device)
+        self.bank, self.fbank, self.fmean, self.faxes = mv(self.bank), mv(self.fbank), mv(self.fmean), mv(self.faxes)
+        self.onehot = self.onehot.to(device)
     def _vote(self, q, bank): return knn_probs(q, bank, self.onehot, self.k, self.tau)
     def __call__(self, module, args, out):
         if module.training or not (self.weight or self.fweight): return out
@@ -114,7 +136,7 @@ class Neighbours:
             self._to(out.device)
             p = (1 - self.weight - self.fweight) * out.float().softmax(-1)
             if self.weight: p = p + self.weight * self._vote(thumbs(args[0], self.size), self.bank)
-            if self.fweight: p = p + self.fweight * self._vote(unit_features(self.feats, self.fmean), self.fbank)
+            if self.fweight: p = p + self.fweight * self._vote(unit_features(self.feats, self.fmean, self.faxes), self.fbank)
         self.feats = None
         return p.clamp_min(1e-12).log().to(out.dtype)
     def __repr__(self): return f"Neighbours(weight={self.weight:g}, features={self.fweight:g}, rows={len(self.labels)}, k={self.k})"
@@ -132,7 +154,7 @@ def add_neighbours(
     bank, labels,        # training thumbnails (None without a pixel vote) and their class indices
     weight:float,        # share of the pixel vote (0 with `fweight` 0 removes the hook)
     fbank=None, fmean=None, fweight:float=0., # the feature vote: training `unit_features`, their mean and its share
-    **kwargs,            # k, tau, size
+    **kwargs,            # k, tau, size, faxes (see `Neighbours`)
 )->nn.Module:
     "`model` with a `Neighbours` hook (any earlier one replaced), placed before its prior shift"
     for m in model.modules():
@@ -229,11 +251,13 @@ def save_bank(
     labels,              # [N] class indices
     features=None,       # [N, F] `unit_features` of the same images; None: no feature vote
     feature_mean=None,   # [F] the mean they were centred on
+    feature_axes=None,   # [F, d] the axes they were projected on, if any (`feature_axes`)
 )->str:
     "Write `BANK_FILE` in `folder` atomically; its sha256"
     path = Path(folder)/BANK_FILE
     as_t = lambda v, dtype: torch.as_tensor(v).detach().cpu().to(dtype).contiguous()
-    t = {k: as_t(v, dt) for k, v, dt in (('bank', bank, torch.half), ('features', features, torch.half), ('feature_mean', feature_mean, torch.float))
+    t = {k: as_t(v, dt) for k, v, dt in (('bank', bank, torch.half), ('features', features, torch.half), ('feature_mean', feature_mean, torch.float),
+                                    ('feature_axes', feature_axes, torch.float))
          if v is not None}
     with atomic_path(path) as tmp: st.save_file({**t, 'labels': torch.as_tensor(labels).long().cpu()}, str(tmp))
     return sha256_file(path)
@@ -242,7 +266,7 @@ def load_bank(
     folder:str|Path,     # the run folder
     info:dict,           # model.json's `neighbours` entry
 )->dict:
-    "The run's bank (`labels`, and `bank`, `features`, `feature_mean` where saved), after checking the file against `info['sha256']`"
+    "The run's bank (`labels`, and `bank`, `features`, `feature_mean`, `feature_axes` where saved), after checking the file against `info['sha256']`"
     path = Path(folder)/info.get('file', BANK_FILE)
     if not path.is_file(): raise UserError(f"run {folder} uses a neighbour blend but has no {path.name}: copy the whole run folder")
     if sha256_file(path) != info.get('sha256'):
@@ -270,4 +294,5 @@ def install_neighbours(
     if not blended(info): return model
     b = load_bank(folder, info)
     return add_neighbours(model, b.get('bank'), b['labels'], info.get('weight', 0.), b.get('features'), b.get('feature_mean'),
-                          info.get('feature_weight', 0.), k=info.get('k', K), tau=info.get('tau', TAU), size=meta.get('size') or meta['sizes'][-1])
+                          info.get('feature_weight', 0.), k=info.get('k', K), tau=info.get('tau', TAU), size=meta.get('size') or meta['sizes'][-1],
+                          faxes=b.get('feature_axes'))

@@ -40,7 +40,7 @@ from .models import arch_info, create_arch, load_state_dict_file, param_groups, 
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
                                           on_main, parallel_note, unwrap_model, world_size)
-from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, blended, choose_checked, classifier_of, save_bank, shares_text, thumb_side, thumbs, unit_features, vote_of
+from .neighbours import BANK_FILE, K, MAX_ROWS, TAU, add_neighbours, blend, blended, choose_checked, classifier_of, feature_axes, save_bank, shares_text, thumb_side, thumbs, unit_features, vote_of
 from .recipe import apply_threads, build_kwargs, complete_config, resolve_pretrained, workers_for
 from .averaging import EMA, SWA, mix_callbacks
 from .runs import (Run, append_results, export_pickle, load_run, new_run_dir, remove_stale_tmp, results_row,
@@ -950,11 +950,13 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     if self.deadline and time.time() > self.deadline: return probs, dict(weight=0., reason="the time budget was spent")
     th, fs = self._thumbnails(size)
     fmean = fs[train_rows].mean(0)
-    fs = unit_features(fs, fmean)
+    axes = feature_axes(unit_features(fs[train_rows], fmean))  # the bank keeps the axes holding 99.99% of the variance, where that halves it
+    fs = unit_features(fs, fmean, axes)
     o2i = {k: i for i, k in enumerate(self.classes)}
     y_all = torch.tensor([o2i[l] for l in self.table['label']])
     bank, fbank, labels = th[train_rows].half().float(), fs[train_rows].half().float(), y_all[train_rows]  # as the bank file keeps them: a loaded run votes alike
-    info, out = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size), features=int(fs.shape[1])), probs
+    info, out = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size), features=int(fmean.numel()),
+                     feature_axes=None if axes is None else int(axes.shape[1])), probs
     weight = fweight = float(want or 0.) / 2  # a share the user set goes half to each vote; None: chosen below
     if not self.full:
         valid, y, C = split == 'valid', targs.numpy(), len(self.classes)
@@ -969,8 +971,9 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     info.update(weight=weight, feature_weight=fweight, seconds=round(time.time() - t0, 2))
     if weight or fweight:
         keep = lambda w, a: a if w else None  # the bank file holds only the votes that count
-        info.update(file=BANK_FILE, sha256=save_bank(self.folder, keep(weight, bank), labels, keep(fweight, fbank), keep(fweight, fmean)))
-        add_neighbours(self.model, keep(weight, bank), labels, weight, keep(fweight, fbank), keep(fweight, fmean), fweight, size=size)
+        info.update(file=BANK_FILE, sha256=save_bank(self.folder, keep(weight, bank), labels, keep(fweight, fbank), keep(fweight, fmean), keep(fweight, axes)))
+        add_neighbours(self.model, keep(weight, bank), labels, weight, keep(fweight, fbank), keep(fweight, fmean), fweight, size=size,
+                       faxes=keep(fweight, axes))
     return out, info
 
 def _neighbours_line(info:dict|None)->str|None:
