@@ -93,13 +93,16 @@ def feature_axes(
     "`[D, d]`: the fewest principal axes holding `keep` of the variance of `u`, or None where d > D/2 (the bank would not halve)"
     if len(u) > rows: u = u[torch.randperm(len(u), generator=torch.Generator().manual_seed(0))[:rows]]
     u, tall = u.float(), len(u) >= u.shape[1]
-    g = u.T @ u if tall else u @ u.T                   # the smaller Gram matrix: the same spectrum
-    ev = torch.linalg.eigvalsh(g).flip(0).clamp_min(0)
-    d = int((ev.cumsum(0) / ev.sum() < keep).sum()) + 1
-    if d > u.shape[1] // 2: return None                # eigenvectors only where they are used (10k x 4,096: 5 s, then 7)
-    ev, w = torch.linalg.eigh(g)
+    g = (u.T @ u if tall else u @ u.T).double()        # the smaller Gram matrix: the same spectrum
+    if not torch.isfinite(g).all(): return None
+    try:
+        ev = torch.linalg.eigvalsh(g).flip(0).clamp_min(0)
+        d = int((ev.cumsum(0) / ev.sum() < keep).sum()) + 1
+        if d > u.shape[1] // 2: return None            # eigenvectors only where they are used
+        ev, w = torch.linalg.eigh(g)
+    except torch.linalg.LinAlgError: return None       # (float32 failed to converge on lite0's features once): keep them all
     ev, w = ev.flip(0)[:d].clamp_min(1e-12), w.flip(1)[:, :d]
-    return (w if tall else u.T @ w / ev.sqrt()).contiguous()
+    return (w if tall else u.double().T @ w / ev.sqrt()).float().contiguous()
 
 # %% ../nbs/38_neighbours.ipynb #91e3ddd2
 class Neighbours:
