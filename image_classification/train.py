@@ -997,7 +997,11 @@ def finish(self:RunState)->Run:
     valid_probs = None if probs is None else probs.float().numpy().astype(np.float32)
     hist = pd.DataFrame(self.progress['history'])
     if is_main():
-        valid_probs, nb = self._neighbours(size, valid_probs, targs)
+        try: valid_probs, nb = self._neighbours(size, valid_probs, targs)
+        except Exception as e:  # an optional last step: the trained network is saved without it rather than lost
+            add_neighbours(self.model, None, None, 0.)
+            nb = dict(weight=0., feature_weight=0., reason=f"the blend failed: {type(e).__name__}: {e}")
+            print(f"warning: {nb['reason']}; the run is saved with its network alone", file=sys.stderr, flush=True)
         if line := _neighbours_line(nb): print(line)  # even when quiet, as the recipe: it changes every answer
         self._save(size, hist, valid_probs, targs, nb)
     barrier()  # the other processes read the run folder rank 0 wrote
