@@ -156,6 +156,27 @@ def test_killed_run_resumes(tmp_path):
     assert not (tmp_path/'elsewhere'/'runs').exists()
 
 
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    "Ctrl-C (SIGINT) in the middle of training: exit 130, the run marked interrupted, and stderr names the command that finishes it"
+    root = make_tiny(tmp_path/'tiny', n_per_class=30)
+    args = ['train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32', '--epochs', '20', '--bs', '4',
+            '--lr', '0.003', '--out', tmp_path/'runs', '--quiet']
+    exe = Path(sys.executable).with_name('imgclf')
+    p = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None:
+        prog = list((tmp_path/'runs').glob('*/checkpoint/progress.json'))
+        if prog and json.loads(prog[0].read_text())['phase_epochs_done'] >= 1: break
+        time.sleep(0.1)
+    assert p.poll() is None, "finished before it could be interrupted"
+    p.send_signal(signal.SIGINT); out, err = p.communicate(timeout=120)
+    folder = prog[0].parent.parent
+    assert p.returncode == 130, (p.returncode, err)
+    assert f"finish it with imgclf train --resume {folder}" in err and 'imgclf train: interrupted' in err, err
+    assert json.loads((folder/'status.json').read_text())['status'] == 'interrupted'
+
+
 # `imgclf demo --quick` on the icons: tests/test_perf.py::test_gpu_script_runs_on_a_cpu (benchmarks/gpu.sh runs it; one run serves both)
 
 
