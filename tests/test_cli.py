@@ -127,21 +127,27 @@ def test_train_writes_a_run_folder(tmp_path):
     assert (tmp_path/'runs'/'data.csv').exists()
 
 
-def test_killed_run_resumes(tmp_path):
-    "A run killed with SIGKILL mid-training resumes from its last epoch and ends with every epoch done once"
+def _train_until(tmp_path, sizes, epochs, done):
+    "`imgclf train` of a tiny set started in the background; (the process, its run folder) once `done` epochs of its phase are checkpointed"
     root = make_tiny(tmp_path/'tiny', n_per_class=30)
-    args = ['train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32,40', '--epochs', '4,2', '--bs', '4',
+    args = ['train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', sizes, '--epochs', epochs, '--bs', '4',
             '--lr', '0.003', '--out', tmp_path/'runs', '--quiet']
     exe = Path(sys.executable).with_name('imgclf')
-    p = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    p = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, 'OMP_NUM_THREADS': '1'})
     deadline = time.time() + 300
     while time.time() < deadline and p.poll() is None:
         prog = list((tmp_path/'runs').glob('*/checkpoint/progress.json'))
-        if prog and json.loads(prog[0].read_text())['phase_epochs_done'] >= 2: break
+        if prog and json.loads(prog[0].read_text())['phase_epochs_done'] >= done: break
         time.sleep(0.1)
-    assert p.poll() is None, "finished before it could be killed"
+    assert p.poll() is None, "finished before it could be stopped"
+    return p, prog[0].parent.parent
+
+
+def test_killed_run_resumes(tmp_path):
+    "A run killed with SIGKILL mid-training resumes from its last epoch and ends with every epoch done once"
+    p, folder = _train_until(tmp_path, '32,40', '4,2', 2)
     p.send_signal(signal.SIGKILL); p.wait()
-    folder = prog[0].parent.parent
     assert not (folder/'model.json').exists()
     assert not (tmp_path/'runs'/'results.csv').exists()      # an unfinished run is never reported
     code, out, err = imgclf('train', '--resume', folder, '--lr', '0.01')  # another recipe: refused, nothing changed
@@ -158,20 +164,8 @@ def test_killed_run_resumes(tmp_path):
 
 def test_ctrl_c_says_how_to_resume(tmp_path):
     "Ctrl-C (SIGINT) in the middle of training: exit 130, the run marked interrupted, and stderr names the command that finishes it"
-    root = make_tiny(tmp_path/'tiny', n_per_class=30)
-    args = ['train', root, '--arch', 'simple_cnn', '--channels', '3', '--sizes', '32', '--epochs', '20', '--bs', '4',
-            '--lr', '0.003', '--out', tmp_path/'runs', '--quiet']
-    exe = Path(sys.executable).with_name('imgclf')
-    p = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, 'OMP_NUM_THREADS': '1'})
-    deadline = time.time() + 300
-    while time.time() < deadline and p.poll() is None:
-        prog = list((tmp_path/'runs').glob('*/checkpoint/progress.json'))
-        if prog and json.loads(prog[0].read_text())['phase_epochs_done'] >= 1: break
-        time.sleep(0.1)
-    assert p.poll() is None, "finished before it could be interrupted"
+    p, folder = _train_until(tmp_path, '32', '20', 1)
     p.send_signal(signal.SIGINT); out, err = p.communicate(timeout=120)
-    folder = prog[0].parent.parent
     assert p.returncode == 130, (p.returncode, err)
     assert f"finish it with imgclf train --resume {folder}" in err and 'imgclf train: interrupted' in err, err
     assert json.loads((folder/'status.json').read_text())['status'] == 'interrupted'
