@@ -261,7 +261,8 @@ def cmd_train(args)->int:
         _note_interrupted(args.out)
         table = _validated(args)
     try: run = train(cfg, table, out=args.out, name=args.name, resume=args.resume, full=args.full, quiet=args.quiet)  # prints the recipe it chose first
-    except BaseException: _note_interrupted(args.out); raise  # Ctrl-C or an error: the checkpoint is kept, and how to finish it said
+    except (UserError, OSError): raise  # one line by contract (a write error names the resume itself when a checkpoint is kept)
+    except BaseException: _note_interrupted(args.out); raise  # Ctrl-C or a crash: the checkpoint is kept, and how to finish it said
     print(f"run: {run.folder}")
     _print_metrics(run)
     return 0
