@@ -319,21 +319,22 @@ def _predict_args(p):
     p.add_argument('--root', help="folder the CSV's paths are relative to (default: the CSV's folder)")
     p.add_argument('--path-col', help="CSV column holding image paths")
     p.add_argument('--out', default='submission.csv', help="CSV to write: image_path, label, target (class index), top-k")
-    p.add_argument('--tta', action='store_true', help="test-time augmentation (fastai's tta: augmented views averaged with the plain one)")
+    p.add_argument('--tta', action='store_true', help="test-time augmentation (fastai's tta: augmented views averaged with the plain one; a run's neighbour votes come from the plain view)")
     p.add_argument('--tta-aug', default='run', help="TTA views: run (the run's augmentation; no flips if it had none), flip, default, or a preset name")
     p.add_argument('--topk', type=int, default=0, help="also write the K most likely labels with their probabilities")
     p.add_argument('--vote', choices=['mean', 'hard'], default=None, help="how several members (k-fold models, runs) combine (default: the ensemble's method, else mean)")
     p.add_argument('--engine', choices=['torch', 'onnx'], default='torch', help="torch (fastai) or onnx (ONNX Runtime on the CPU: faster, same probabilities within 1e-4; no TTA)")
     p.add_argument('--recheck', default=None, help="a folder written by `imgclf recheck`: its specialists decide between their pair's classes wherever the prediction falls in the pair")
     p.add_argument('--skip-bad', action='store_true', help="predict the usable images and write the others with an empty label and an error column (default: refuse, naming every unusable image, before any inference)")
+    p.add_argument('--no-blend', dest='blend', action='store_false', help="the networks alone: leave out each run's neighbour blend (model.json `neighbours`), which is otherwise part of every answer")
     p.add_argument('--prior-tau', type=float, default=None, help="post-hoc logit adjustment: 1 divides the probabilities by the training class prior (balanced decisions: for balanced accuracy or macro F1), 0 keeps the learned frequencies (for accuracy); default: each run's own (model.json prior_tau)")
     _add_max_pixels(p)
 
 def _source_note(attrs:dict)->str:
     "Which model(s) a prediction used, in words: the run, or the members and how they voted"
-    members = attrs.get('members') or []
-    if len(members) == 1: return f"the run {members[0]}" + (f", re-checked by {attrs['recheck']}" if attrs.get('recheck') else '')
-    return (f"{len(members)} members ({attrs.get('vote')} vote): " + ', '.join(Path(m).name for m in members)
+    members, alone = attrs.get('members') or [], '' if attrs.get('blend', True) else ' (networks alone: no neighbour blend)'
+    if len(members) == 1: return f"the run {members[0]}{alone}" + (f", re-checked by {attrs['recheck']}" if attrs.get('recheck') else '')
+    return (f"{len(members)} members ({attrs.get('vote')} vote){alone}: " + ', '.join(Path(m).name for m in members)
             + (f"; re-checked by {attrs['recheck']}" if attrs.get('recheck') else ''))
 
 def cmd_predict(args)->int:
@@ -345,7 +346,7 @@ def cmd_predict(args)->int:
     _note_interrupted(args.source)
     test = read_test_table(args.test, root=args.root, path_col=args.path_col, test=True, check_files=False)
     df = predict(args.source, test, out=args.out, tta=args.tta, topk=args.topk, vote=args.vote, progress=_bars(args), engine=args.engine,
-                 recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad, prior_tau=args.prior_tau)
+                 recheck=args.recheck, tta_aug=args.tta_aug, skip_bad=args.skip_bad, prior_tau=args.prior_tau, blend=args.blend)
     skipped = df.attrs.get('skipped')
     print(f"predicted with {_source_note(df.attrs)}")
     print(f"{len(df)} predictions written to {Path(args.out).resolve()}" + (f" ({skipped} unusable images with an empty label: see the error column)" if skipped else ''))
@@ -552,6 +553,7 @@ def _export_args(p):
     p.add_argument('--size', type=int, help="input size of an ensemble's graph (default: its largest member's)")
     p.add_argument('--opset', type=int, default=17, help="ONNX opset version")
     p.add_argument('--no-check', dest='check', action='store_false', help="skip comparing ONNX Runtime with PyTorch after the export")
+    p.add_argument('--no-blend', dest='blend', action='store_false', help="export the networks alone, without the runs' neighbour blends (default: the graph holds each run's blend and its bank)")
     p.add_argument('--hub', metavar='DIR', default=None, help="instead of ONNX, write a run as a Hugging Face hub folder: model.safetensors (timm's key names for a timm architecture), config.json, README.md model card")
     p.add_argument('--push-to-hub', metavar='USER/NAME', default=None, help="with --hub: also upload the folder to this hub repository (needs the internet and a login)")
 
@@ -572,7 +574,7 @@ def cmd_export(args)->int:
     if args.hub: return _export_hub(args)
     if args.push_to_hub: raise UserError("--push-to-hub uploads a hub folder: give --hub DIR too")
     t0 = time.time()
-    info = export_onnx(args.source, args.out, args.size, args.opset, args.check)
+    info = export_onnx(args.source, args.out, args.size, args.opset, args.check, blend=args.blend)
     args.out, p = str(info['path']), info['pipeline']  # where `main` writes export_config.yaml
     if not args.quiet:
         print(f"{len(info['members'])} member(s), {len(info['classes'])} classes, input {p['channels']}x{p['size']}x{p['size']} in [0, 1]"

@@ -9,7 +9,7 @@ Docs: https://image-classification.github.io/image_classification/inference.html
 # %% ../nbs/55_inference.ipynb #16501cad
 from __future__ import annotations
 import io, json, os, tempfile, warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
@@ -28,6 +28,7 @@ from .data import abs_paths, load_table, read_table
 from .augment import PRESETS
 from .loaders import get_dls
 from .models import reweight_by_prior, shift_logits, stats_for
+from .neighbours import add_neighbours, neighbours_hook, votes_off
 from .runs import Run, append_results, jsonable, load_probs, load_run, meta_log_prior, read_meta, save_array
 from .kfold import is_kfold, kfold_runs
 from .ensemble import align_classes, common_classes, ensemble_vote, folder_member, resolve_source
@@ -121,20 +122,36 @@ def predict_probs(
     seed:int=42,                 # seed of the augmented views
     engine:str='torch',          # 'torch' (fastai `get_preds`/`tta`) or 'onnx' (ONNX Runtime on the CPU, see below)
     prior_tau:float|None=None,   # post-hoc logit adjustment: 1 balanced decisions, 0 the training frequencies; None: the run's own
+    blend:bool=True,             # the run's neighbour blend, if it has one (False: the network alone)
 )->np.ndarray:
     "Probabilities of one run on a test table, `[n_test, n_classes]`, rows in table order"
     if engine not in ENGINES: raise UserError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == 'onnx' and tta: raise UserError("test-time augmentation runs through fastai: use engine='torch' with tta")
     run = run_or_folder if isinstance(run_or_folder, Run) else load_run(run_or_folder)
     dls = inference_dls(run.meta, test_table, tta_aug_for(run.meta, tta_aug) if tta else None, bs, num_workers, device)
-    if engine == 'onnx': return retarget_prior(onnx_probs(onnx_session(run), inference_dl(dls, test_table, bs)), run, prior_tau)
+    if engine == 'onnx': return retarget_prior(onnx_probs(onnx_session(run, blend=blend), inference_dl(dls, test_table, bs)), run, prior_tau)
     if tta and tta_n < 1: raise UserError(f"tta_n must be 1 or more, not {tta_n}")
-    label = f"{'TTA view {}/' + str(tta_n + 1) + ' of ' if tta else 'predicting with '}{run.folder.name}"
+    voting = blend and tta and neighbours_hook(run.model) is not None
+    label = f"{'TTA view {}/' + str(tta_n + 1 + voting) + ' of ' if tta else 'predicting with '}{run.folder.name}"
     learn, dl = _learner(run, dls, progress, label), inference_dl(dls, test_table, bs)
-    with prior_shifted(run, prior_tau):  # in the model's logits: exact for TTA too, whose views are averaged as probabilities
+    if voting: return _tta_voting(run, learn, dl, tta_n, tta_beta, seed, prior_tau)
+    with (nullcontext() if blend else votes_off(run.model)), prior_shifted(run, prior_tau):  # in the model's logits: exact for TTA too
         if not tta: return learn.get_preds(dl=dl)[0].float().numpy()
         set_seed(seed)
         return learn.tta(dl=dl, n=tta_n, beta=tta_beta)[0].float().numpy()
+
+def _tta_voting(run:Run, learn:Learner, dl, n:int, beta:float, seed:int, prior_tau:float|None)->np.ndarray:
+    "TTA of a run with a neighbour blend: the network's views averaged, the votes taken on the plain view only"
+    h = neighbours_hook(run.model)
+    with prior_shifted(run, 0.):  # the blend mixes probabilities before any prior shift
+        with votes_off(run.model):
+            set_seed(seed)
+            aug, plain = learn.tta(dl=dl, n=n, beta=None)[0]
+        learn.epoch = n + 1  # the progress label's last view
+        both = learn.get_preds(dl=dl)[0]  # the plain view, blended: (1 - shares) x plain + the votes
+    p = (both + (1 - h.weight - h.fweight) * (torch.lerp(aug, plain, beta) - plain)).float().numpy()
+    tau = float(run.meta.get('prior_tau') or 0.) if prior_tau is None else float(prior_tau)
+    return reweight_by_prior(p, _run_log_prior(run), tau) if tau else p
 
 @contextmanager
 def prior_shifted(
@@ -303,10 +320,13 @@ def _graph_members(source)->tuple[list, list, list]:
 def onnx_graph(
     source,              # a run, k-fold or experiment folder (its ensemble.json), or a list of run folders
     size:int|None=None,  # input size (default: the largest member's)
+    blend:bool=True,     # the runs' neighbour blends, where they have one (False: the networks alone)
 )->tuple[nn.Module, dict]:
     "The PyTorch module `export_onnx` exports (eval mode, on the CPU), and its metadata"
     folders, weights, classes = _graph_members(source)
     runs = [load_run(f) for f in folders]
+    if not blend:
+        for r in runs: add_neighbours(r.model, None, None, 0.)  # fresh loads: their hooks removed
     ref = max(runs, key=lambda r: _run_size(r.meta))  # the input pipeline: the largest member's
     pipe = {**_pipeline(ref.meta), 'classes': classes}
     if size: pipe['size'] = int(size)
@@ -319,7 +339,7 @@ def onnx_graph(
         parts.append(ProbsGraph(r.model.cpu(), mean, std, _run_size(r.meta), pipe['size'], pipe['channels'], cols))
         same = {k: v for k, v in _pipeline(r.meta).items() if k != 'channels'} == {k: pipe[k] for k in ('size', 'aug', 'presize')}
         info.append(dict(run=str(r.folder), weight=w / sum(weights), size=_run_size(r.meta), channels=parts[-1].channels,
-                         exact=bool(parts[-1].exact and same)))
+                         exact=bool(parts[-1].exact and same), blend=neighbours_hook(r.model) is not None))
     graph = parts[0] if len(parts) == 1 else EnsembleGraph(parts, weights)
     return graph.eval(), dict(classes=classes, pipeline=pipe, members=info, input='float32 N x C x S x S in [0, 1]: load_image, then the validation resize (no normalization)',
                               output='probs: softmax probabilities N x n_classes, columns in the order of classes')
@@ -347,22 +367,23 @@ def _onnx_bytes(graph:nn.Module, info:dict, opset:int=17)->bytes:
 def onnx_session(
     source,                   # an .onnx file or its bytes, a `Run` or a run folder (exported in memory, once per process)
     threads:int|None=None,    # intra-op threads (default: torch's)
+    blend:bool=True,          # a run's neighbour blend, if it has one (False: the network alone)
 ):
     "An ONNX Runtime session on the CPU"
     _need_onnx()
     import onnxruntime as ort
-    if isinstance(source, Run) or (isinstance(source, (str, Path)) and Path(source).is_dir()): source = _run_onnx(source)
+    if isinstance(source, Run) or (isinstance(source, (str, Path)) and Path(source).is_dir()): source = _run_onnx(source, blend)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
     return ort.InferenceSession(source if isinstance(source, bytes) else str(source), opts, providers=['CPUExecutionProvider'])
 
-_RUN_ONNX:dict = {}  # (run folder, weights sha256) -> ONNX bytes, for engine='onnx'
+_RUN_ONNX:dict = {}  # (run folder, weights sha256, blend) -> ONNX bytes, for engine='onnx'
 
-def _run_onnx(run)->bytes:
-    "A run exported in memory (once per process and weights file)"
+def _run_onnx(run, blend:bool=True)->bytes:
+    "A run exported in memory (once per process, weights file and choice of blend)"
     run = run if isinstance(run, Run) else load_run(run)
-    key = (str(Path(run.folder).resolve()), run.meta.get('sha256'))
-    if key not in _RUN_ONNX: _RUN_ONNX[key] = _onnx_bytes(*onnx_graph(run.folder))
+    key = (str(Path(run.folder).resolve()), run.meta.get('sha256'), blend and neighbours_hook(run.model) is not None)
+    if key not in _RUN_ONNX: _RUN_ONNX[key] = _onnx_bytes(*onnx_graph(run.folder, blend=blend))
     return _RUN_ONNX[key]
 
 def onnx_meta(session)->dict:

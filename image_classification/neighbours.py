@@ -9,6 +9,7 @@ Docs: https://image-classification.github.io/image_classification/neighbours.htm
 # %% ../nbs/38_neighbours.ipynb #33e5523c
 from __future__ import annotations
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np, torch
@@ -21,9 +22,9 @@ from .models import PriorShift, reweight_by_prior
 
 # %% auto #0
 __all__ = ['THUMB', 'K', 'TAU', 'WEIGHTS', 'MAX_ROWS', 'BANK_FILE', 'KEEP', 'thumb_side', 'thumbs', 'knn_probs', 'vote_of',
-           'unit_features', 'feature_axes', 'Neighbours', 'neighbours_hook', 'classifier_of', 'add_neighbours',
-           'metric_weights', 'blend', 'weight_pairs', 'choose_weights', 'choose_weight', 'cross_fitted',
-           'choose_checked', 'save_bank', 'load_bank', 'blended', 'shares_text', 'install_neighbours']
+           'unit_features', 'feature_axes', 'Neighbours', 'neighbours_hook', 'votes_off', 'classifier_of',
+           'add_neighbours', 'metric_weights', 'blend', 'weight_pairs', 'choose_weights', 'choose_weight',
+           'cross_fitted', 'choose_checked', 'save_bank', 'load_bank', 'blended', 'shares_text', 'install_neighbours']
 
 # %% ../nbs/38_neighbours.ipynb #7acff2df
 THUMB = 32          # largest side of the thumbnails compared
@@ -134,7 +135,7 @@ class Neighbours:
         self.onehot = self.onehot.to(device)
     def _vote(self, q, bank): return knn_probs(q, bank, self.onehot, self.k, self.tau)
     def __call__(self, module, args, out):
-        if module.training or not (self.weight or self.fweight): return out
+        if module.training or not (self.weight or self.fweight): self.feats = None; return out
         with torch.autocast(args[0].device.type, enabled=False):  # distances of near-copies need float32, even in a mixed-precision caller
             self._to(out.device)
             p = (1 - self.weight - self.fweight) * out.float().softmax(-1)
@@ -147,6 +148,15 @@ class Neighbours:
 def neighbours_hook(model:nn.Module)->Neighbours|None:
     "The `Neighbours` hook of `model`, if any"
     return next((h for h in model._forward_hooks.values() if isinstance(h, Neighbours)), None)
+
+@contextmanager
+def votes_off(model:nn.Module):
+    "Within the block, `model`'s neighbour blend (if any) gives the network's answer alone; after it, the blend again"
+    h = neighbours_hook(model)
+    if h is None: yield model; return
+    shares, (h.weight, h.fweight) = (h.weight, h.fweight), (0., 0.)
+    try: yield model
+    finally: h.weight, h.fweight = shares
 
 def classifier_of(model:nn.Module)->nn.Linear:
     "The last `nn.Linear` of `model`: its input is what the feature vote compares"

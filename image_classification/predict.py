@@ -106,7 +106,7 @@ def predict(
     _check_labels(test, classes)
     df = predictions_frame(test, classes, scores, order, topk)
     df.attrs = {'classes': classes, 'members': [str(f) for f in members.folders], 'vote': members.vote,
-                'recheck': None if recheck is None else str(recheck)}
+                'recheck': None if recheck is None else str(recheck), 'blend': kwargs.get('blend', True)}
     if 'label' in test: df.attrs['accuracy'] = accuracy(df['target'].to_numpy(), [classes.index(l) for l in test['label']])
     if skip_bad: df = _with_errors(full, df, keep, bad).__finalize__(df); df.attrs['skipped'] = len(bad)
     if out is not None: save_csv(out, df)
@@ -127,12 +127,13 @@ def export_onnx(
     size:int|None=None,      # input size (default: the largest member's)
     opset:int=17,            # ONNX opset
     check:bool=True,         # compare ONNX Runtime with PyTorch on a random batch
+    blend:bool=True,         # the runs' neighbour blends, where they have one (False: the networks alone)
 )->dict:
     "Write `source` as one ONNX graph with its metadata; return the metadata, the `path` and the `max_abs_diff`"
     _need_onnx()
     out = Path(out) if out else _default_onnx_path(source)
     if out.suffix != '.onnx': raise UserError(f"the ONNX file must end in .onnx: {out}")
-    graph, info = onnx_graph(source, size)
+    graph, info = onnx_graph(source, size, blend)
     data = _onnx_bytes(graph, info, opset)
     diff = check_onnx(onnx_session(data), graph) if check else None
     atomic_write(out, data)

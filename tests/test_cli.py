@@ -252,6 +252,31 @@ def test_balanced_accuracy_prior_tau(tmp_path):
     assert np.abs(own - plain).max() > 0.01
 
 
+def test_predict_no_blend(tmp_path):
+    "A run with a neighbour blend predicts with it by default; --no-blend gives the network alone, in torch, ONNX and an export"
+    root = make_tiny(tmp_path/'tiny', n_per_class=10, test_per_class=3)
+    code, out, err = imgclf('train', root, *FAST, '--neighbours', '0.8', '--out', tmp_path/'exp')
+    assert code == 0, out + err
+    run, test_dir = next(p for p in (tmp_path/'exp').iterdir() if (p/'model.json').is_file()), Path(f'{root}_test')
+    assert json.loads((run/'model.json').read_text())['neighbours']['weight'] == 0.4
+    def top(name, *opts):
+        code, out, err = imgclf('predict', run, test_dir, '--out', tmp_path/name, '--topk', '1', *opts)
+        assert code == 0, out + err
+        return out, pd.read_csv(tmp_path/name).prob_1.to_numpy()
+    out, blended = top('blend.csv')
+    assert 'networks alone' not in out
+    out, alone = top('alone.csv', '--no-blend')
+    assert 'the run' in out and '(networks alone: no neighbour blend)' in out, out
+    assert np.abs(blended - alone).max() > 0.01
+    _, onnx_alone = top('onnx.csv', '--no-blend', '--engine', 'onnx')
+    assert np.abs(onnx_alone - alone).max() < 1e-3
+    code, out, err = imgclf('export', run, '--out', tmp_path/'alone.onnx', '--no-blend')
+    assert code == 0, out + err
+    import onnx
+    meta = {p.key: json.loads(p.value) for p in onnx.load(tmp_path/'alone.onnx').metadata_props}
+    assert [m['blend'] for m in meta['members']] == [False]
+
+
 def _with_copies(root, copies):
     "Write byte-identical copies into a class folder: {source path: number of copies}; return every set of copies"
     sets = []
