@@ -32,6 +32,11 @@ pixels) at random, then brought to `--size` with Lanczos; every (drawing, size) 
 that come out identical, such as two flags that differ only in colour, as one), so the test split holds near-copies of
 training images (the same drawing at another size).
 
+`--imbalance R` (the `emoji_sizes_imb` variant, with `--split size`) makes the outside check's class profile: 8 classes
+(the smallest, activities, left out) with geometric frequencies from R x down to 1, the classes with the most drawings
+the commonest (the largest set the ratio allows), kept as whole drawings (seeded; all sizes of a kept drawing stay); test keeps the
+natural (imbalanced) frequencies, as the outside check's does.
+
 Images: each (emoji, source) drawing is cropped to its ink, scaled to 70-100% of the canvas, placed at random in the free
 margin on a grey background (light 200-255 in 70% of images, dark 0-60 otherwise), converted to grayscale at 4x the size
 and reduced with Lanczos. Train drawings are rendered 4 times, valid and test drawings twice (different placements).
@@ -132,6 +137,16 @@ def centred(src:Image.Image, s:int, size:int, rng)->Image.Image:
         canvas = Image.new('L', (s, s), 0); canvas.paste(255, ((s - im.width) // 2, (s - im.height) // 2), im.getchannel('A'))
     return canvas.convert('L').resize((size, size), Image.LANCZOS)
 
+def imbalanced(df:pd.DataFrame, ratio:float, rng, drop:str='activities')->pd.DataFrame:
+    "Whole drawings of 8 classes (`drop` left out) kept at geometric frequencies, the commonest `ratio` x the rarest"
+    df = df[df.label != drop]
+    n = df.groupby('label').size()
+    classes = sorted(n.index, key=lambda c: (-n[c], c))  # the most drawn class the commonest: the largest set the ratio allows
+    want = {c: ratio ** ((len(classes) - 1 - i) / (len(classes) - 1)) for i, c in enumerate(classes)}
+    scale = min(n[c] / want[c] for c in classes)
+    keep = [np.sort(rng.choice(np.flatnonzero(df.label.values == c), int(round(want[c] * scale)), replace=False)) for c in classes]
+    return df.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', type=Path, required=True)
@@ -139,6 +154,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--split', choices=['family', 'drawing', 'size'], default='family',
                     help="deal design families (default), single drawings, or single images of drawings drawn at several sizes")
+    ap.add_argument('--imbalance', type=float, default=None, help="keep 8 classes at geometric frequencies, the commonest this many times the rarest")
     ap.add_argument('--draw-sizes', default='16,24,32,48', help="with --split size: the sizes each drawing is drawn at")
     a = ap.parse_args()
     t0 = time.time()
@@ -157,6 +173,7 @@ def main():
     df = pd.DataFrame(rows).merge(em.rename(columns={'cps': 'emoji'}), on='emoji')
     df['family'] = df.emoji.map(family)
     rng = np.random.default_rng(a.seed)
+    if a.imbalance: df = imbalanced(df, a.imbalance, np.random.default_rng([a.seed, 1]))
     if a.split == 'drawing': df['family'] = [(*e, s) for e, s in zip(df.emoji, df.source)]  # each drawing its own group
     if a.split == 'size': df = df.merge(pd.DataFrame(dict(px=[int(v) for v in a.draw_sizes.split(',')])), how='cross')
     (a.out/'images').mkdir(parents=True, exist_ok=True)
