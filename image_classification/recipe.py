@@ -117,7 +117,7 @@ def _split_epochs(total:int, n_stages:int)->list[int]:
 
 def _epochs(p, r):
     big = not r['pretrained'] and r['bs'] >= 256  # fewer, larger steps: 1.5x the epochs win the accuracy back
-    passes, lo, hi = (10_000, 3, 10) if r['pretrained'] else (30_000, 16, 40)  # 8 epochs under-trained emoji and the 34x glyphs (see below)
+    passes, lo, hi = (10_000, 3, 10) if r['pretrained'] else (120_000, 16, 40)  # 16 epochs under-trained 3,571 emoji; 8 the 9,000 (see below)
     raw = round(passes / max(1, p.n_train))
     total = int(np.clip(raw, lo, hi))
     if big: total = min(hi, round(total * 1.5))

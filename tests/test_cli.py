@@ -347,7 +347,7 @@ def test_train_with_no_options_chooses_a_recipe_within_budget(tmp_path):
     assert 'balanced_accuracy' in meta['metrics']
     resolved = (tmp_path/'runs'/'train_config.yaml').read_text()  # the options it ran with, flags and defaults resolved
     assert 'budget: 20s' in resolved and 'arch: null' in resolved
-    # the unbudgeted recipe is 40 epochs here (30,000 image-passes, capped at 40): the timed estimate decides whether
+    # the unbudgeted recipe is 40 epochs here (120,000 image-passes, capped at 40): the timed estimate decides whether
     # the budget cuts it, and the reason says which; on this project's 2-core machine it is cut, on a fast one it fits
     cut = [w for w in rec['reasons'] if w.startswith('epochs cut to')]
     fits = [w for w in rec['reasons'] if w.startswith(f'the recipe fits the {budget} s budget')]
