@@ -217,6 +217,7 @@ def choose_weights(
     log_prior=None, tau:float=0.,       # the run's prior shift
     fvote:np.ndarray|None=None,         # the feature vote; None: pixels only
     weights=WEIGHTS,                    # shares to try, of each vote
+    chance:bool=True,                   # ask the gain to beat chance (False: any gain; `cross_fitted`'s halves)
 )->tuple[float, float]:
     "The (pixel, feature) shares that gain most on `metric`, if the gain beats chance; else (0, 0)"
     s = metric_weights(y, probs.shape[1], metric)
@@ -225,7 +226,7 @@ def choose_weights(
     for w, fw in weight_pairs(weights, fvote is not None):
         ok = blend(probs, vote, w, log_prior, tau, fvote, fw).argmax(1) == y
         gain = float((s * (ok.astype(float) - ok0)).sum())
-        if gain >= max(3., 2 * math.sqrt(float((s[ok != ok0] ** 2).sum()))) and gain > best: best, best_w = gain, (w, fw)
+        if (not chance or gain >= max(3., 2 * math.sqrt(float((s[ok != ok0] ** 2).sum())))) and gain > best: best, best_w = gain, (w, fw)
     return best_w
 
 def choose_weight(probs, vote, y, metric='accuracy', log_prior=None, tau=0., weights=WEIGHTS)->float:
@@ -237,12 +238,12 @@ def cross_fitted(
     seed:int=0,                         # seed of the halving
     fvote:np.ndarray|None=None,         # the feature vote, if any
 )->tuple[np.ndarray, list]:
-    "Validation probabilities with each half blended at the shares chosen on the other half, and those two (pixel, feature) pairs"
+    "Validation probabilities with each half blended at the shares that gain most on the other half, and those two (pixel, feature) pairs"
     a, b = np.array_split(np.random.default_rng(seed).permutation(len(y)), 2)
     out, ws = probs.astype(np.float32).copy(), []
     fv = lambda rows: None if fvote is None else fvote[rows]
     for fit, use in ((a, b), (b, a)):
-        w, fw = choose_weights(probs[fit], vote[fit], y[fit], metric, log_prior, tau, fv(fit))
+        w, fw = choose_weights(probs[fit], vote[fit], y[fit], metric, log_prior, tau, fv(fit), chance=False)  # the pick, not the rule's power on half the rows
         out[use] = blend(probs[use], vote[use], w, log_prior, tau, fv(use), fw)
         ws.append((w, fw))
     return out, ws
