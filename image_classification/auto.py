@@ -17,7 +17,7 @@ import pandas as pd
 from .core import UserError, atomic_write, choose_threads, parse_duration, write_json
 from .config import TrainConfig
 from .data import classes_of
-from .recipe import DataProfile, choose_recipe, complete_config, estimate_seconds, profile_table, scaled_seconds
+from .recipe import DataProfile, choose_recipe, complete_config, estimate_seconds, profile_table, scaled_seconds, with_backgrounds
 from .distrib import init_distrib, is_main, launched, map_devices, on_main, parse_devices
 from .train import train
 from .ensemble import ensemble_experiment
@@ -34,13 +34,14 @@ def portfolio(
     base, _ = choose_recipe(p)
     members = [dict(name='base')]
     if base['arch'] == 'simple_cnn':
-        aug = 'shift' if base['aug'] == 'none' else 'none'  # the other of the two: a member's name says what it trains with
+        bg = 'backgrounds' in base['aug'].split('+')  # the geometric part changes; the backgrounds stay
+        aug = 'shift' if with_backgrounds(base['aug'], False) == 'none' else 'none'  # the other of the two: a member's name says what it trains with
         members += [dict(name='wide-seed2', arch_kwargs=dict(widths=[48, 96, 192, 384]), seed=2),
-                     dict(name=f'{"shift" if aug == "shift" else "noaug"}-seed1', aug=aug, seed=1),
+                     dict(name=f'{"shift" if aug == "shift" else "noaug"}-seed1', aug=with_backgrounds(aug, bg), seed=1),
                      dict(name='big-seed3', sizes=[48] if p.side <= 32 else [48, min(96, 2 * p.side)], seed=3)]
     else:
         members += [dict(name='seed1', seed=1), dict(name='simple_cnn', arch='simple_cnn', pretrained=False, seed=2),
-                    dict(name='flip-seed3', aug='fastai', seed=3)]
+                    dict(name='flip-seed3', aug=with_backgrounds('fastai', 'backgrounds' in base['aug'].split('+')), seed=3)]
     return members[:n or (3 if p.n_train > 20_000 and p.device == 'cpu' else 4)]
 
 def member_seconds(

@@ -59,7 +59,7 @@ class TrainConfig:
     precision:Precision='auto'     # mixed precision: auto (bf16, else fp16, on CUDA; fp32 on CPU), fp32, bf16, fp16
     channels_last:bool|None=None   # channels-last memory format; None: on CUDA only
     channels:Literal[1, 3]|None=None # input channels, 1 or 3; None: the architecture's own
-    aug:str|None=None              # augmentation preset: none, light, shift, default/fastai, photo, randaugment, autoaugment, trivialaugment, sketch; combine with +, e.g. light+sketch; None: chosen from the images
+    aug:str|None=None              # augmentation preset: none, light, shift, default/fastai, photo, randaugment, autoaugment, trivialaugment, sketch, backgrounds; combine with +, e.g. light+sketch or shift+backgrounds; None: chosen from the images
     presize:float=1.25             # item resize factor before batch augmentation
     seed:int=42                    # seed of weights init, shuffling and augmentation (and of the split unless --split-seed is given)
     lr_find_iters:int=100          # mock-training iterations of each lr_find

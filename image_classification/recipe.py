@@ -17,17 +17,18 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from .core import UserError, choose_threads, default_num_workers, parse_duration
-from .data import abs_paths, classes_of
+from .data import abs_paths, classes_of, load_image
+from .augment import background_levels, border_level
 from .models import arch_info, check_size, create_arch, drop_path_kwargs, sized_kwargs
 from .loaders import get_dls
 from .config import TrainConfig, uses_lr_find
 from .distrib import local_world_size, world_size
 
 # %% auto #0
-__all__ = ['RULES', 'AUTO_FIELDS', 'BUDGET_LR', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'imbalance_remedy',
-           'choose_recipe', 'build_kwargs', 'check_model', 'apply_threads', 'workers_for', 'time_steps',
-           'estimate_seconds', 'flops_per_image', 'scaled_seconds', 'fit_budget', 'needs_auto', 'resolve_pretrained',
-           'print_recipe', 'complete_config']
+__all__ = ['RULES', 'AUTO_FIELDS', 'BUDGET_LR', 'REQUIRED', 'DataProfile', 'profile_table', 'Rule', 'with_backgrounds',
+           'imbalance_remedy', 'choose_recipe', 'build_kwargs', 'check_model', 'apply_threads', 'workers_for',
+           'time_steps', 'estimate_seconds', 'flops_per_image', 'scaled_seconds', 'fit_budget', 'needs_auto',
+           'resolve_pretrained', 'print_recipe', 'complete_config']
 
 # %% ../nbs/36_recipe.ipynb #b16a9c82
 _GRAY_MODES = {'1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F'}
@@ -43,6 +44,8 @@ class DataProfile:
     min_count:int              # training images of the rarest class
     max_count:int              # training images of the commonest class
     device:str='cpu'           # 'cuda' or 'cpu'
+    plain_borders:float=0.     # share of the sampled images whose border is plain (`augment.border_level`: icons, drawings on a flat background)
+    other_background:float=0.  # share of those whose background level is 0.4 or more from the commonest level (a second background)
 
     @property
     def imbalance(self)->float:
@@ -66,7 +69,19 @@ def profile_table(
     counts = tr['label'].value_counts().reindex(classes_of(table), fill_value=0)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return DataProfile(len(tr), len(table) - len(tr), len(counts), int(np.median(sides)), 1 if all(gray) else 3,
-                       int(counts.min()), int(counts.max()), device)
+                       int(counts.min()), int(counts.max()), device, *_backgrounds_of([paths[i] for i in idx[:100]]))
+
+def _backgrounds_of(paths:list)->tuple[float, float]:
+    "(share of `paths` with a plain border, share of those on a second background): images read as every stage reads them"
+    levels, plain = [], []
+    for p in paths:
+        img = load_image(p, 3)
+        img.thumbnail((64, 64))  # the border's level survives; decoding large photos is the cost, not this
+        lv, pl = border_level(torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1)[None])
+        levels.append(lv[0].numpy()); plain.append(bool(pl[0]))
+    lv = np.array(levels)[np.array(plain, dtype=bool)]
+    if not len(lv): return 0., 0.
+    return float(np.mean(plain)), float(background_levels(torch.from_numpy(lv))[2].float().mean())
 
 # %% ../nbs/36_recipe.ipynb #43cbfce2
 @dataclass
@@ -145,6 +160,21 @@ def _bs(p, r):
     return bs, f"batch size {bs}: {p.n_train} training images (rule: 32 under 1,000, 64, or 128 above 20,000 on a GPU)"
 
 def _aug(p, r):
+    aug, why = _geometric_aug(p, r)
+    if p.plain_borders < 0.5 or p.other_background < 0.05: return aug, why
+    return with_backgrounds(aug), (f"{why}; and 'backgrounds' (a drawing's plain background takes another image's level): "
+                                   f"{p.plain_borders:.0%} of the sampled images have a plain border, {p.other_background:.0%} of those "
+                                   "on a second background level (rule: half and 5%; emoji_sizes_imb 0.920 -> 0.949 test accuracy)")
+
+def with_backgrounds(
+    aug:str,         # a preset name (or several joined by '+')
+    on:bool=True,    # add 'backgrounds' (False: take it out)
+)->str:
+    "`aug` with the 'backgrounds' preset added (or taken out)"
+    names = [n for n in aug.split('+') if n not in ('backgrounds', 'none')]
+    return '+'.join(names + ['backgrounds'] * on) or 'none'
+
+def _geometric_aug(p, r):
     if r['channels'] == 1 and p.side <= 16:
         return 'none', f"no augmentation: grayscale images of {p.side} px, where a shift or zoom moves whole strokes"
     if r['channels'] == 1 or p.side <= 32:

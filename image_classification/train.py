@@ -21,6 +21,7 @@ from fastai.callback.fp16 import MixedPrecision  # noqa: F401 (patches to_fp16/t
 from fastai.callback.channelslast import ChannelsLast  # noqa: F401
 from fastai.learner import AvgSmoothLoss, Learner, SkipToEpoch
 from fastai.torch_core import set_seed, to_detach
+from fastai.data.transforms import Normalize
 from fastai.callback.progress import ProgressCallback
 from fastai.losses import BaseLoss, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import BalancedAccuracy, F1Score, accuracy, error_rate
@@ -36,6 +37,7 @@ from .core import (UserError, WriteError, atomic_path, atomic_write, cpu_count, 
 from .progress import showing, use_progress
 from .data import classes_of, load_table, same_rows, save_table
 from .loaders import get_dls
+from .augment import background_levels, border_level, on_other_background
 from .models import arch_info, create_arch, load_state_dict_file, param_groups, set_size, shift_logits, split_params
 from .config import TrainConfig, uses_lr_find
 from .distrib import (Distributed, agree, barrier, from_main, init_distrib, is_main, local_world_size, mean_over_ranks,
@@ -919,8 +921,8 @@ def _meta(self:RunState, size:int, metrics:dict)->dict:
                 class_prior=log_prior(self.table).exp().tolist(), prior_tau=float(c.prior_tau or 0.), status='finished')
 
 @patch
-def _thumbnails(self:RunState, size:int)->tuple[torch.Tensor, torch.Tensor]:
-    "(`neighbours.thumbs`, the classifier's input features) of every table row, in table order, through the run's validation transforms at `size` (what prediction sees)"
+def _thumbnails(self:RunState, size:int, copy_rows:np.ndarray|None=None)->tuple:
+    "(`neighbours.thumbs`, the classifier's input features) of every table row, in table order, through the run's validation transforms at `size` (what prediction sees); then (thumbs, features, rows) of the `copy_rows` redrawn on the other background (`_on_other`)"
     c = self.cfg
     t = pd.concat([self.table.iloc[:1].assign(split='train'), self.table.assign(split='valid')], ignore_index=True)  # one stand-in training row
     t.attrs = dict(self.table.attrs)
@@ -934,8 +936,31 @@ def _thumbnails(self:RunState, size:int)->tuple[torch.Tensor, torch.Tensor]:
     try:
         with torch.no_grad():
             for b in dls.valid: th.append(thumbs(b[0]).cpu()); model(b[0].to(dev))
+            n = len(fs)
+            cth, rows = ([], []) if copy_rows is None else _on_other(dls, lambda x: model(x.to(dev)), copy_rows)
     finally: h.remove()
-    return torch.cat(th), torch.cat(fs)
+    th, fl = torch.cat(th), fs
+    fs = torch.cat(fl[:n])
+    return th, fs, (torch.cat(cth) if cth else th[:0], torch.cat(fl[n:]) if len(fl) > n else fs[:0],
+                    torch.cat(rows) if rows else torch.zeros(0, dtype=torch.long))
+
+def _on_other(dls, forward, copy_rows:np.ndarray)->tuple[list, list]:
+    "Thumbs and row numbers of the `copy_rows` (table order) whose plain background is at one of the two commonest levels, redrawn on the other (`augment.on_other_background`); `forward` sees them too"
+    norm = next(f for f in dls.valid.after_batch.fs if isinstance(f, Normalize))
+    unit = lambda x: x.as_subclass(torch.Tensor) * norm.std + norm.mean  # the images in [0, 1]
+    lv = [border_level(unit(b[0])) for b in dls.valid]
+    levels, plain = torch.cat([l for l, _ in lv]).cpu(), torch.cat([p for _, p in lv]).cpu()
+    keep = torch.as_tensor(copy_rows) & plain
+    if not keep.any() or (two := background_levels(levels[keep]))[1] is None: return [], []
+    th, rows, at = [], [], 0
+    for b in dls.valid:
+        x = unit(b[0]); at += len(x)
+        redrawn, done = on_other_background(x, two[:2])
+        pick = (done.cpu() & torch.as_tensor(copy_rows[at - len(x):at])).to(x.device)
+        if not pick.any(): continue
+        xb = (redrawn[pick] - norm.mean) / norm.std
+        th.append(thumbs(xb).cpu()); forward(xb); rows.append(torch.nonzero(pick.cpu()).flatten() + at - len(x))
+    return th, rows
 
 @patch
 def _neighbours(self:RunState, size:int, probs, targs)->tuple:
@@ -948,14 +973,16 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
     if n > MAX_ROWS: return probs, dict(weight=0., reason=f"{n} training images, more than the {MAX_ROWS} a bank keeps")
     if self.full and want is None: return probs, dict(weight=0., reason="trained on train+valid: no validation rows to weigh the vote on")
     if self.deadline and time.time() > self.deadline: return probs, dict(weight=0., reason="the time budget was spent")
-    th, fs = self._thumbnails(size)
+    copies = 'backgrounds' in str(c.aug).split('+') and 2 * n <= MAX_ROWS  # trained on swapped backgrounds: the banks hold both too
+    th, fs, (cth, cfs, crows) = self._thumbnails(size, train_rows if copies else None)
     fmean = fs[train_rows].mean(0)
     axes = feature_axes(unit_features(fs[train_rows], fmean))  # the bank keeps the axes holding 99.99% of the variance, where that halves it
-    fs = unit_features(fs, fmean, axes)
+    fs, cfs = unit_features(fs, fmean, axes), unit_features(cfs, fmean, axes)
     o2i = {k: i for i, k in enumerate(self.classes)}
     y_all = torch.tensor([o2i[l] for l in self.table['label']])
-    bank, fbank, labels = th[train_rows].half().float(), fs[train_rows].half().float(), y_all[train_rows]  # as the bank file keeps them: a loaded run votes alike
-    info, out = dict(k=K, tau=TAU, rows=n, thumb=thumb_side(size), features=int(fmean.numel()),
+    bank, fbank = torch.cat([th[train_rows], cth]).half().float(), torch.cat([fs[train_rows], cfs]).half().float()  # as the bank file keeps them: a loaded run votes alike
+    labels = torch.cat([y_all[train_rows], y_all[crows]])
+    info, out = dict(k=K, tau=TAU, rows=n, copies=len(crows), thumb=thumb_side(size), features=int(fmean.numel()),
                      feature_axes=None if axes is None else int(axes.shape[1])), probs
     weight = fweight = float(want or 0.) / 2  # a share the user set goes half to each vote; None: chosen below
     if not self.full:
@@ -979,7 +1006,8 @@ def _neighbours(self:RunState, size:int, probs, targs)->tuple:
 def _neighbours_line(info:dict|None)->str|None:
     "What the console says of a neighbour blend that was chosen"
     if not blended(info): return None
-    shares, near = shares_text(info), f"the {info['k']} nearest of {info['rows']} training images"
+    copies = f" and {info['copies']} copies on the other background" if info.get('copies') else ''
+    shares, near = shares_text(info), f"the {info['k']} nearest of {info['rows']} training images{copies}"
     if 'before' not in info: return f"neighbours: of each answer, {shares} from {near}"
     honest = f" ({info['cross_fitted']:.4f} with each half weighed on the other)" if 'cross_fitted' in info else ''
     alone = f"the pixel vote alone scores {info['vote_alone']:.4f}, the feature vote {info['features_alone']:.4f}"
