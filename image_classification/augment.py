@@ -364,6 +364,9 @@ def offline_augment(
     "The table plus `copies` augmented copies of each image, written as PNG, each in its original's group"
     if copies < 1: raise UserError(f"copies must be 1 or more, not {copies}")
     tfms = aug_preset(preset) if isinstance(preset, str) else preset
+    if 'backgrounds' in getattr(tfms, 'names', []):  # each image's copies form a batch of one drawing: nothing to swap with
+        raise UserError("'backgrounds' takes each drawing's background from other images of a training batch: use it in training "
+                        "(--aug shift+backgrounds), not for offline copies of one image at a time")
     root = Path(table.attrs.get('root') or '.')
     dest = Path(dest) if dest is not None else root.parent/f'{root.name}_augmented'
     df = table.copy(); df.attrs = dict(table.attrs)
