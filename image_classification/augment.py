@@ -111,6 +111,7 @@ def plain_background(
     x:torch.Tensor,      # float images B x C x H x W in [0, 1]
     tol:float=0.05,      # a background pixel is within this of the border's level (every channel)
     steps:int=64,        # flood-fill steps: background further than this from the border (along the background) is left out
+    pool:bool|None=None, # each step as one max-pool and a product (2 operations, for a GPU) or as shifted ORs (10x faster on a CPU); None: pool on CUDA
 )->tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "(mask B x 1 x H x W of each image's plain background: its border's level, connected to the border; the level; whether the border is plain)"
     level, plain = border_level(x, tol)
@@ -118,7 +119,12 @@ def plain_background(
     mask = torch.zeros_like(near)
     mask[..., 0, :] = mask[..., -1, :] = mask[..., :, 0] = mask[..., :, -1] = True
     mask &= near
-    for _ in range(min(steps, max(x.shape[-2:]))): mask = _grow(mask) & near  # no host sync: a fixed number of steps
+    n = min(steps, max(x.shape[-2:]))  # no host sync: a fixed number of steps
+    if x.is_cuda if pool is None else pool:
+        m, keep = mask.to(x.dtype), near.to(x.dtype)
+        for _ in range(n): m = F.max_pool2d(m, 3, 1, 1) * keep
+        return m > 0, level, plain
+    for _ in range(n): mask = _grow(mask) & near
     return mask, level, plain
 
 def _grow(m:torch.Tensor)->torch.Tensor:
